@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Both install
+# what is missing first (scripts/setup.sh), so they work on a fresh Debian.
+VENV := .venv
+BIN := $(VENV)/bin
+HOSTS ?= 3
+PROCS ?= 4
+
+.PHONY: setup run test unit lint down clean
+
+setup:
+	@scripts/setup.sh
+
+## Bring up the default lab and show its ping matrix.
+run: setup
+	$(BIN)/dockerlan up --hosts $(HOSTS) --procs $(PROCS)
+	$(BIN)/dockerlan ping-matrix
+
+## The whole suite: unit tests, then real labs on the real engine.
+test: setup
+	$(BIN)/pytest
+
+## Only the fast tests that need no engine.
+unit:
+	$(BIN)/pytest tests/unit
+
+lint:
+	$(BIN)/ruff check dockerlan tests
+	$(BIN)/mypy dockerlan
+
+down:
+	$(BIN)/dockerlan down
+
+clean:
+	-$(BIN)/dockerlan down --all
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

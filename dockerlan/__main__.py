@@ -1,0 +1,3 @@
+from dockerlan.cli import main
+
+main()

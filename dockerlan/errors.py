@@ -1,0 +1,29 @@
+"""The one exception type users see: a message, and a hint of what to do."""
+
+from __future__ import annotations
+
+
+class DockerlanError(Exception):
+    """A failure the user can act on; the CLI prints it as one line, no traceback."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class PlanError(DockerlanError):
+    """The user's parameters describe no valid lab; raised before anything is created."""
+
+
+class EngineError(DockerlanError):
+    """The Docker engine did not answer, or refused something."""
+
+
+class StepError(DockerlanError):
+    """A command inside a virtual host failed; carries the command and its output."""
+
+    def __init__(self, message: str, command: str = "", output: str = "") -> None:
+        super().__init__(message, hint=None)
+        self.command = command
+        self.output = output

@@ -1,0 +1,32 @@
+"""Every Docker label key dockerlan writes, in one place.
+
+Labels are the only record of what a lab owns: `status`, `down` and `ls`
+find objects by these keys, never by name patterns, so a run that crashed
+half-way is still found and removed.
+"""
+
+from __future__ import annotations
+
+PREFIX = "io.dockerlan"
+
+LAB = f"{PREFIX}.lab"
+ROLE = f"{PREFIX}.role"
+HOST = f"{PREFIX}.host"
+PROC = f"{PREFIX}.proc"
+SPEC = f"{PREFIX}.spec"
+CONFIG_HASH = f"{PREFIX}.config-hash"
+SECURITY = f"{PREFIX}.security"
+
+IMAGE_KIND = f"{PREFIX}.image"
+CONTEXT_HASH = f"{PREFIX}.context-hash"
+
+ROLE_INTERNET = "internet"
+ROLE_HOST = "host"
+ROLE_STORAGE = "storage"
+ROLE_LAN = "lan"
+ROLE_PROC = "proc"
+
+
+def lab_filter(lab: str | None = None) -> dict[str, list[str]]:
+    """A Docker `filters` argument selecting one lab's objects, or every lab's."""
+    return {"label": [f"{LAB}={lab}" if lab else LAB]}

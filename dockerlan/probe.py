@@ -1,0 +1,134 @@
+"""The ping matrix: every proc pings every other, all at once, from the hosts.
+
+Each host runs one fping per local proc inside that proc's network namespace
+(nsenter from the host), so the proc's image needs no ping nor shell, and one
+socket per source sends to every target: many concurrent busybox pings in one
+namespace lose replies, and one `docker exec` per pair is hundreds of times
+slower (design brief). Every pair gets two echoes, the first one warming the
+neighbour caches; pairs that still fail get a second, slower round and are
+reported as retried.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from dockerlan.engine import Engine
+from dockerlan.inner import sh
+from dockerlan.parallel import each
+from dockerlan.state import LabState
+
+
+@dataclass(frozen=True)
+class Pair:
+    src: str
+    dst: str
+    ok: bool
+    rtt_ms: float | None
+    retried: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "src": self.src,
+            "dst": self.dst,
+            "ok": self.ok,
+            "rtt_ms": self.rtt_ms,
+            "retried": self.retried,
+        }
+
+
+@dataclass(frozen=True)
+class Source:
+    host_container: str
+    proc: str
+    targets: dict[str, str]  # address -> proc name
+
+
+FIRST_ROUND = "-C 2 -p 20 -i 1 -t 500"
+RETRY_ROUND = "-C 3 -p 200 -i 5 -t 1000"
+
+
+def fping_script(sources: list[Source], options: str) -> str:
+    """One shell script for one host: an fping per local proc, all in parallel."""
+    lines = []
+    for source in sources:
+        targets = " ".join(sorted(source.targets))
+        lines.append(
+            f"( pid=$(docker inspect -f '{{{{.State.Pid}}}}' {shlex.quote(source.proc)}) && "
+            f'nsenter -t "$pid" -n fping -q {options} {targets} 2>&1 '
+            f"| sed 's/^/{source.proc} /' ) &"
+        )
+    lines.append("wait")
+    return "\n".join(lines)
+
+
+def parse_fping(
+    output: str, sources: dict[str, Source]
+) -> dict[tuple[str, str], list[float | None]]:
+    """Lines `SRC ADDR : t1 t2 ...` (a '-' for a lost echo) into RTTs per (src, dst)."""
+    results: dict[tuple[str, str], list[float | None]] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) < 4 or parts[2] != ":" or parts[0] not in sources:
+            continue
+        dst = sources[parts[0]].targets.get(parts[1])
+        if dst is None:
+            continue
+        results[(parts[0], dst)] = [None if t == "-" else float(t) for t in parts[3:]]
+    return results
+
+
+def _run_round(
+    engine: Engine, sources: list[Source], options: str
+) -> dict[tuple[str, str], list[float | None]]:
+    by_host: dict[str, list[Source]] = {}
+    for source in sources:
+        by_host.setdefault(source.host_container, []).append(source)
+    lookup = {s.proc: s for s in sources}
+    outputs = each(
+        lambda item: sh(engine, item[0], fping_script(item[1], options), check=False),
+        list(by_host.items()),
+    )
+    merged: dict[tuple[str, str], list[float | None]] = {}
+    for output in outputs:
+        merged.update(parse_fping(output, lookup))
+    return merged
+
+
+def _sources(state: LabState) -> list[Source]:
+    everyone = {p.address: p.name for h in state.hosts for p in h.procs if p.address}
+    return [
+        Source(h.container, p.name, {a: n for a, n in everyone.items() if n != p.name})
+        for h in state.hosts
+        for p in h.procs
+        if p.state == "running"
+    ]
+
+
+def ping_matrix(engine: Engine, state: LabState) -> list[Pair]:
+    """Every ordered pair of procs, in proc order, with its outcome."""
+    procs = [p.name for h in state.hosts for p in h.procs]
+    sources = _sources(state)
+    first = _run_round(engine, sources, FIRST_ROUND)
+    failed = {(s, d) for (s, d), rtts in first.items() if not any(r is not None for r in rtts)}
+    retry_sources = [
+        Source(
+            s.host_container, s.proc, {a: n for a, n in s.targets.items() if (s.proc, n) in failed}
+        )
+        for s in sources
+        if any((s.proc, n) in failed for n in s.targets.values())
+    ]
+    second = _run_round(engine, retry_sources, RETRY_ROUND) if retry_sources else {}
+    pairs = []
+    for src in procs:
+        for dst in procs:
+            if src == dst:
+                continue
+            rtts = [r for r in first.get((src, dst), []) if r is not None]
+            retried = (src, dst) in failed
+            if retried:
+                rtts = [r for r in second.get((src, dst), []) if r is not None]
+            ok = bool(rtts)
+            pairs.append(Pair(src, dst, ok, round(min(rtts), 3) if ok else None, retried))
+    return pairs

@@ -1,0 +1,106 @@
+"""What a lab looks like now, read from Docker labels and from the hosts' kernels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockerlan import inner, labels
+from dockerlan.engine import Engine
+from dockerlan.errors import DockerlanError
+from dockerlan.model import LabSpec
+
+
+@dataclass
+class HostState:
+    name: str
+    container: str
+    state: str
+    address: str
+    lan: str = ""
+    bridge: str = ""
+    routes: list[dict[str, str]] = field(default_factory=list)
+    procs: list[inner.ProcState] = field(default_factory=list)
+
+
+@dataclass
+class LabState:
+    name: str
+    spec: LabSpec | None
+    network: str | None
+    hosts: list[HostState]
+
+    @property
+    def running(self) -> bool:
+        return bool(self.hosts) and all(h.state == "running" for h in self.hosts)
+
+
+def lab_spec(engine: Engine, lab: str) -> LabSpec | None:
+    """The fixed part of a lab's spec, kept as a label on its internet network."""
+    for net in engine.networks(lab):
+        text = (net.attrs.get("Labels") or {}).get(labels.SPEC)
+        if text:
+            return LabSpec.from_json(text)
+    return None
+
+
+def host_containers(engine: Engine, lab: str) -> dict[str, Any]:
+    """Host name -> container of one lab, by label."""
+    return {c.labels.get(labels.HOST, c.name): c for c in engine.containers(lab, labels.ROLE_HOST)}
+
+
+def _host_index(name: str) -> int:
+    return int(name[1:]) if name[1:].isdigit() else 1 << 30
+
+
+def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
+    """The lab as Docker sees it; deep also asks each running host for routes and procs."""
+    spec = lab_spec(engine, lab)
+    networks = engine.networks(lab)
+    hosts = []
+    for name, container in sorted(
+        host_containers(engine, lab).items(), key=lambda kv: _host_index(kv[0])
+    ):
+        nets = container.attrs.get("NetworkSettings", {}).get("Networks", {}) or {}
+        address = next((n.get("IPAddress", "") for n in nets.values()), "")
+        hosts.append(HostState(name, container.name, container.status, address))
+    state = LabState(lab, spec, networks[0].name if networks else None, hosts)
+    if deep:
+        from dockerlan.parallel import each
+
+        each(lambda h: _read_host(engine, h), [h for h in hosts if h.state == "running"])
+    return state
+
+
+def _read_host(engine: Engine, host: HostState) -> None:
+    try:
+        host.routes = inner.read_routes(engine, host.container)
+        host.procs = inner.read_procs(engine, host.container)
+    except DockerlanError:
+        host.state = "starting"
+        return
+    for route in host.routes:
+        if route.get("dev") == inner.LAN_BRIDGE and route.get("scope") == "link":
+            host.lan = route["dst"]
+            host.bridge = route.get("prefsrc", "")
+
+
+def lab_names(engine: Engine) -> list[str]:
+    """Every lab on this engine: anything that carries the lab label."""
+    names: set[str] = set()
+    for c in engine.containers():
+        names.add(c.labels[labels.LAB])
+    for n in engine.networks():
+        names.add((n.attrs.get("Labels") or {})[labels.LAB])
+    for v in engine.volumes():
+        names.add((v.attrs.get("Labels") or {})[labels.LAB])
+    return sorted(names)
+
+
+def require_lab(engine: Engine, lab: str) -> LabState:
+    state = read_lab(engine, lab)
+    if not state.hosts:
+        known = lab_names(engine)
+        hint = f"labs here: {', '.join(known)}" if known else "start one with `dockerlan up`"
+        raise DockerlanError(f"no lab named {lab!r} is running", hint=hint)
+    return state

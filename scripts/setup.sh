@@ -1,0 +1,78 @@
+#!/bin/sh
+# Installs what dockerlan needs on a Debian machine, only where it is missing:
+# Debian's Docker engine (started when none answers), debootstrap (to make a
+# Debian base image when no registry is reachable), and a virtual environment
+# with dockerlan and its test tools. Safe to run again; it skips what is there.
+set -eu
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+apt_updated=""
+apt_install() {
+    if [ -z "$apt_updated" ]; then
+        say "apt-get update"
+        $SUDO apt-get update -qq
+        apt_updated=1
+    fi
+    say "installing $*"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+install_packages() {
+    missing=""
+    command -v dockerd >/dev/null 2>&1 || missing="$missing docker.io"
+    command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
+    command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
+    if [ -n "$missing" ]; then
+        # shellcheck disable=SC2086 # word splitting is the point
+        apt_install $missing
+    fi
+}
+
+engine_answers() { $SUDO docker info >/dev/null 2>&1; }
+
+start_engine() {
+    if engine_answers; then
+        return
+    fi
+    say "starting the Docker engine"
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        $SUDO systemctl start docker
+    else
+        # No init system here (containers, CI sandboxes): run dockerd directly.
+        $SUDO sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
+    fi
+    i=0
+    until engine_answers; do
+        i=$((i + 1))
+        if [ "$i" -gt 60 ]; then
+            echo "the Docker engine did not start; see /var/log/dockerd.log" >&2
+            exit 1
+        fi
+        sleep 0.5
+    done
+}
+
+make_venv() {
+    if [ ! -x .venv/bin/python ]; then
+        say "creating .venv"
+        python3 -m venv .venv
+    fi
+    if ! .venv/bin/python -c 'import dockerlan, pytest, docker, typer, rich' 2>/dev/null \
+        || [ pyproject.toml -nt .venv/.installed ]; then
+        say "installing dockerlan into .venv"
+        .venv/bin/pip install -q --upgrade pip
+        .venv/bin/pip install -q -e '.[dev]'
+        touch .venv/.installed
+    fi
+}
+
+install_packages
+start_engine
+make_venv
+say "ready: $(.venv/bin/dockerlan --version 2>/dev/null || echo dockerlan) on $($SUDO docker version -f '{{.Server.Version}}' 2>/dev/null || echo 'the Docker engine')"

@@ -1,0 +1,179 @@
+"""up, converge, down and the faults between them leave the machine as they found it."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+
+import docker
+import pytest
+from labtools import (
+    CLI,
+    TEST_LABEL,
+    cgroups_of,
+    dl,
+    dl_json,
+    host_ids,
+    lab_objects,
+    orphan_cgroups,
+)
+
+from dockerlan.model import DEFAULT_PROC_IMAGE
+
+NOTHING: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
+
+
+def test_up_again_with_the_same_parameters_changes_nothing(
+    client: docker.DockerClient, main_lab: str
+) -> None:
+    before = sorted(host_ids(client, main_lab))
+    run = dl("up", "--name", main_lab, "--hosts", "3", "--procs", "4")
+    assert "nothing changed" in run.stderr
+    assert sorted(host_ids(client, main_lab)) == before
+
+
+def test_up_with_other_addresses_refuses_a_running_lab(main_lab: str) -> None:
+    run = dl("up", "--name", main_lab, "--lan-cidr", "10.9.0.0/16", check=False)
+    assert run.returncode == 1
+    assert "lan-cidr" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_lab_grows_and_shrinks_in_place(client: docker.DockerClient) -> None:
+    lab = "dlt-grow"
+    try:
+        dl("up", "--name", lab, "--hosts", "1", "--procs", "1", "--quiet")
+        first = host_ids(client, lab)
+        grown = dl("up", "--name", lab, "--hosts", "2", "--procs", "2")
+        assert "converged" in grown.stdout
+        assert set(first) <= set(host_ids(client, lab)), "h0 must stay, not be recreated"
+        matrix = dl_json("ping-matrix", "--name", lab)
+        assert (matrix["ok"], matrix["failed"]) == (12, 0)
+        dl("up", "--name", lab, "--hosts", "1", "--procs", "1", "--quiet")
+        status = dl_json("status", "--name", lab)
+        assert [h["name"] for h in status["hosts"]] == ["h0"]
+        assert [p["name"] for p in status["hosts"][0]["procs"]] == ["p0"]
+        assert not any(r.get("protocol") == "static" for r in status["hosts"][0]["routes"])
+        assert len(lab_objects(client, lab)["volumes"]) == 1
+    finally:
+        dl("down", "--name", lab)
+    assert lab_objects(client, lab) == NOTHING
+
+
+def test_down_leaves_no_container_network_volume_or_cgroup(client: docker.DockerClient) -> None:
+    lab = "dlt-down"
+    dl("up", "--name", lab, "--hosts", "2", "--procs", "2", "--quiet")
+    ids = host_ids(client, lab)
+    assert len(ids) == 2 and all(cgroups_of(i) for i in ids), "hosts should have cgroups while up"
+    dl("down", "--name", lab)
+    assert lab_objects(client, lab) == NOTHING
+    assert [path for i in ids for path in cgroups_of(i)] == []
+    assert orphan_cgroups(client) == []
+    again = dl("down", "--name", lab)
+    assert "nothing to remove" in again.stderr
+
+
+def test_a_killed_up_is_cleaned_by_down(client: docker.DockerClient) -> None:
+    lab = "dlt-killed"
+    proc = subprocess.Popen([CLI, "up", "--name", lab, "--hosts", "2", "--procs", "3", "--quiet"])
+    try:
+        deadline = time.monotonic() + 120
+        while not host_ids(client, lab) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert host_ids(client, lab), "up never created a host"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    ids = host_ids(client, lab)
+    assert lab_objects(client, lab) != NOTHING, "a killed up leaves objects for down to find"
+    dl("down", "--name", lab)
+    assert lab_objects(client, lab) == NOTHING
+    assert [path for i in ids for path in cgroups_of(i)] == []
+    assert orphan_cgroups(client) == []
+
+
+@pytest.fixture()
+def broken_image(client: docker.DockerClient) -> Iterator[str]:
+    """An image whose containers cannot start: its entrypoint does not exist."""
+    dockerfile = f'FROM {DEFAULT_PROC_IMAGE}\nENTRYPOINT ["/no/such/program"]\n'.encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    tag = "dlt-broken:latest"
+    client.images.build(
+        fileobj=context,
+        custom_context=True,
+        tag=tag,
+        labels={TEST_LABEL: "broken"},
+        rm=True,
+        forcerm=True,
+    )
+    yield tag
+    client.images.remove(tag, force=True)
+
+
+def test_a_failed_up_removes_what_it_created(
+    client: docker.DockerClient, broken_image: str
+) -> None:
+    lab = "dlt-broken"
+    run = dl(
+        "up", "--name", lab, "--hosts", "2", "--procs", "1", "--image", broken_image, check=False
+    )
+    assert run.returncode == 1
+    assert "did not start" in run.stderr and "Traceback" not in run.stderr
+    assert lab_objects(client, lab) == NOTHING
+
+
+def test_an_interrupted_up_removes_what_it_created(client: docker.DockerClient) -> None:
+    lab = "dlt-interrupted"
+    proc = subprocess.Popen(
+        [CLI, "up", "--name", lab, "--hosts", "2", "--procs", "2", "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not host_ids(client, lab) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "interrupted" in stderr
+    assert lab_objects(client, lab) == NOTHING
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--hosts", "0"], "--hosts must be at least 1"),
+        (["--procs", "-2"], "--procs must be at least 1"),
+        (["--procs", "300"], "does not fit"),
+        (["--hosts", "300"], "does not fit"),
+        (["--internet-cidr", "10.0.0.0/8"], "overlaps --lan-cidr"),
+        (["--internet-cidr", "not-a-cidr"], "not an IPv4 CIDR"),
+        (["--lan-cidr", "10.0.0.0/25"], "each host needs a /24"),
+        (["--image", "dlt-no-such-image:1"], "is not on this engine"),
+    ],
+)
+def test_bad_input_is_one_line_and_creates_nothing(
+    client: docker.DockerClient, args: list[str], message: str
+) -> None:
+    lab = "dlt-bad"
+    run = dl("up", "--name", lab, *args, check=False)
+    assert run.returncode == 1
+    assert message in run.stderr
+    assert run.stderr.startswith("error:") and "Traceback" not in run.stderr
+    assert lab_objects(client, lab) == NOTHING
+
+
+def test_an_internet_range_in_use_is_refused(client: docker.DockerClient, main_lab: str) -> None:
+    used = dl_json("status", "--name", main_lab)["internet"]["cidr"]
+    run = dl("up", "--name", "dlt-clash", "--internet-cidr", used, check=False)
+    assert run.returncode == 1 and "already in use" in run.stderr
+    assert lab_objects(client, "dlt-clash") == NOTHING

@@ -1,0 +1,99 @@
+"""Helpers for tests that drive the installed CLI against the real engine.
+
+Test labs are named with the TEST_PREFIX so the suite can clean up after an
+earlier run that was killed without touching anybody else's labs.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from dockerlan import labels
+
+TEST_PREFIX = "dlt-"
+TEST_LABEL = "io.dockerlan.test"
+CLI = str(Path(sys.executable).with_name("dockerlan"))
+
+
+def dl(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the installed `dockerlan` as a user types it."""
+    run = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
+    if check and run.returncode != 0:
+        raise AssertionError(
+            f"dockerlan {' '.join(args)} exited {run.returncode}\n"
+            f"stdout: {run.stdout}\nstderr: {run.stderr}"
+        )
+    return run
+
+
+def dl_json(*args: str) -> Any:
+    return json.loads(dl(*args, "--json").stdout)
+
+
+def sh_in(
+    lab: str, target: str, script: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """A shell command in a host or proc of a test lab, through `dockerlan exec`."""
+    return dl("exec", "--name", lab, target, "--", "sh", "-c", script, check=check)
+
+
+def lab_objects(client: docker.DockerClient, lab: str) -> dict[str, list[str]]:
+    """Every container, network and volume carrying the lab's label."""
+    flt = {"label": [f"{labels.LAB}={lab}"]}
+    return {
+        "containers": [c.name for c in client.containers.list(all=True, filters=flt)],
+        "networks": [n.name for n in client.networks.list(filters=flt)],
+        "volumes": [v.name for v in client.volumes.list(filters=flt)],
+    }
+
+
+def host_ids(client: docker.DockerClient, lab: str) -> list[str]:
+    flt = {"label": [f"{labels.LAB}={lab}", f"{labels.ROLE}={labels.ROLE_HOST}"]}
+    return [c.id for c in client.containers.list(all=True, filters=flt)]
+
+
+def cgroups_of(container_id: str) -> list[str]:
+    """cgroup directories on this machine named after a container, v1 or v2 layout."""
+    patterns = [
+        f"/sys/fs/cgroup/*/docker/{container_id}",
+        f"/sys/fs/cgroup/docker/{container_id}",
+        f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope",
+    ]
+    return [path for pattern in patterns for path in glob.glob(pattern)]
+
+
+def orphan_cgroups(client: docker.DockerClient) -> list[str]:
+    """Top-level Docker cgroups whose container no longer exists (inner engines' leaks)."""
+    alive = {c.id for c in client.containers.list(all=True)}
+    found = []
+    for path in glob.glob("/sys/fs/cgroup/*/docker/*/") + glob.glob("/sys/fs/cgroup/docker/*/"):
+        name = Path(path).name
+        if len(name) == 64 and name not in alive:
+            found.append(path)
+    return found
+
+
+def remove_test_leftovers(client: docker.DockerClient) -> None:
+    """Labs and decoys an earlier, killed run left behind (CI may restart the engine)."""
+    names: set[str] = set()
+    for container in client.containers.list(all=True, filters={"label": labels.LAB}):
+        names.add(container.labels[labels.LAB])
+    for network in client.networks.list(filters={"label": labels.LAB}):
+        names.add(network.attrs["Labels"][labels.LAB])
+    for volume in client.volumes.list(filters={"label": labels.LAB}):
+        names.add(volume.attrs["Labels"][labels.LAB])
+    for lab in sorted(n for n in names if n.startswith(TEST_PREFIX)):
+        dl("down", "--name", lab)
+    for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
+        container.remove(force=True, v=True)
+    for network in client.networks.list(filters={"label": TEST_LABEL}):
+        network.remove()
+    for image in client.images.list(filters={"label": TEST_LABEL}):
+        client.images.remove(image.id, force=True)
