@@ -8,6 +8,8 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import docker.errors
@@ -28,6 +30,7 @@ from dockerlan.model import (
     LabSpec,
     choose_internet_cidr,
     parse_cidr,
+    plan_lab,
     validate_lab_name,
     validate_spec,
 )
@@ -55,6 +58,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 NameOption = Annotated[str, typer.Option("--name", "-n", help="Lab name.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+HostsOption = Annotated[int, typer.Option("--hosts", "-H", help="Number of virtual hosts.")]
+ProcsOption = Annotated[int, typer.Option("--procs", "-P", help="Procs per host.")]
+InternetOption = Annotated[
+    str | None,
+    typer.Option(help="The internet between hosts (default: the first free /24 of 172.30.0.0/16)."),
+]
+LanOption = Annotated[str, typer.Option(help="The LAN range, one /24 per host.")]
+ModeOption = Annotated[str, typer.Option(help="How hosts join their LANs: routed.")]
 
 
 def user_errors(fn: F) -> F:
@@ -117,40 +128,29 @@ def _global(
 @app.command()
 @user_errors
 def up(
-    hosts: Annotated[
-        int, typer.Option("--hosts", "-H", help="Number of virtual hosts.")
-    ] = DEFAULT_HOSTS,
-    procs: Annotated[
-        int, typer.Option("--procs", "-P", help="Procs (inner containers) per host.")
-    ] = DEFAULT_PROCS,
+    hosts: HostsOption = DEFAULT_HOSTS,
+    procs: ProcsOption = DEFAULT_PROCS,
     name: NameOption = DEFAULT_LAB,
-    internet_cidr: Annotated[
-        str | None, typer.Option(help="The internet between hosts (default: a free /24).")
-    ] = None,
-    lan_cidr: Annotated[str, typer.Option(help="The LAN range, one /24 per host.")] = str(
-        DEFAULT_LAN
-    ),
+    internet_cidr: InternetOption = None,
+    lan_cidr: LanOption = str(DEFAULT_LAN),
     image: Annotated[
         str, typer.Option(help="Image of the procs, taken from this engine.")
     ] = DEFAULT_PROC_IMAGE,
-    mode: Annotated[str, typer.Option(help="How hosts connect their LANs.")] = "routed",
+    mode: ModeOption = "routed",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
     """Create a lab, or converge a running one to new --hosts/--procs."""
-    internet = parse_cidr(internet_cidr, "--internet-cidr") if internet_cidr else None
-    lan = parse_cidr(lan_cidr, "--lan-cidr")
     # Every check that needs no engine comes first, so bad input touches nothing.
-    placeholder = internet or choose_internet_cidr([], lan)
-    validate_spec(LabSpec(name, hosts, procs, placeholder, lan, image, mode))
+    offline = _offline_spec(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
     engine = Engine()
     spec = lifecycle.resolve_spec(
         engine,
         name=name,
         hosts=hosts,
         procs=procs,
-        internet_cidr=internet,
-        lan_cidr=lan,
+        internet_cidr=offline.internet_cidr if internet_cidr else None,
+        lan_cidr=offline.lan_cidr,
         image=image,
         mode=mode,
     )
@@ -166,6 +166,23 @@ def up(
         for title, seconds in phases.timer.timings:
             err.print(f"  {seconds:6.2f}s  {title}")
     err.print(f"[dim]next: dockerlan ping-matrix --name {name} · dockerlan status --name {name}[/]")
+
+
+def _offline_spec(
+    name: str,
+    hosts: int,
+    procs: int,
+    internet_cidr: str | None,
+    lan_cidr: str,
+    mode: str,
+    image: str = DEFAULT_PROC_IMAGE,
+) -> LabSpec:
+    """A validated spec from the options alone; the internet defaults to the first candidate."""
+    lan = parse_cidr(lan_cidr, "--lan-cidr")
+    internet = parse_cidr(internet_cidr, "--internet-cidr") if internet_cidr else None
+    spec = LabSpec(name, hosts, procs, internet or choose_internet_cidr([], lan), lan, image, mode)
+    validate_spec(spec)
+    return spec
 
 
 def _terminate_as_interrupt() -> None:
@@ -217,6 +234,7 @@ def ping_matrix_command(name: NameOption = DEFAULT_LAB, as_json: JsonOption = Fa
         retried = sum(p.retried for p in pairs)
         extra = f", {retried} after a retry" if retried else ""
         err.print(f"[{colour}]{result['ok']}/{len(pairs)} pairs answered{extra}[/]")
+        err.print(f"[dim]see the lab drawn: dockerlan show --name {name}[/]")
     if result["failed"]:
         raise typer.Exit(1)
 
@@ -231,6 +249,7 @@ def status(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
         print(json.dumps(render.status_json(state)))
         return
     render.print_tables(out, render.status_tables(state))
+    err.print(f"[dim]see it drawn: dockerlan show --name {name} (--format svg --out lab.svg)[/]")
 
 
 @app.command("exec")
@@ -297,6 +316,100 @@ def list_labs(as_json: JsonOption = False) -> None:
             *(str(row[k]) for k in ("lab", "hosts", "procs", "mode", "internet", "state"))
         )
     out.print(table)
+
+
+class DrawingFormat(StrEnum):
+    text = "text"
+    svg = "svg"
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command()
+@user_errors
+def show(
+    name: NameOption = DEFAULT_LAB,
+    hosts: Annotated[
+        int | None, typer.Option("--hosts", "-H", help="Draw a plan of this many hosts instead.")
+    ] = None,
+    procs: Annotated[
+        int | None, typer.Option("--procs", "-P", help="Procs per host of the plan.")
+    ] = None,
+    internet_cidr: InternetOption = None,
+    lan_cidr: LanOption = str(DEFAULT_LAN),
+    mode: ModeOption = "routed",
+    fmt: Annotated[
+        DrawingFormat, typer.Option("--format", "-f", help="What to draw.")
+    ] = DrawingFormat.text,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Draw the running lab (or, with --hosts/--procs, a plan) with every address."""
+    from dockerlan import drawing
+    from dockerlan.state import plan_of
+
+    if hosts is not None or procs is not None:
+        plan = plan_lab(
+            _offline_spec(
+                name, hosts or DEFAULT_HOSTS, procs or DEFAULT_PROCS, internet_cidr, lan_cidr, mode
+            )
+        )
+    else:
+        engine = Engine()
+        state = read_lab(engine, name)
+        if not state.hosts:
+            raise DockerlanError(
+                f"no lab named {name!r} is running",
+                hint="`dockerlan show --hosts N --procs M` draws a plan without a lab",
+            )
+        plan = plan_of(state)
+    renderers = {
+        DrawingFormat.text: lambda: drawing.draw_text(plan, out.width if out_file is None else 100),
+        DrawingFormat.svg: lambda: drawing.to_svg(plan),
+        DrawingFormat.mermaid: lambda: drawing.to_mermaid(plan),
+        DrawingFormat.dot: lambda: drawing.to_dot(plan),
+    }
+    text = renderers[fmt]()
+    if not text.endswith("\n"):
+        text += "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    out_file.write_text(text)
+    err.print(f"[green]✓[/] wrote {out_file}")
+
+
+@app.command("export")
+@user_errors
+def export_command(
+    hosts: HostsOption = DEFAULT_HOSTS,
+    procs: ProcsOption = DEFAULT_PROCS,
+    name: NameOption = DEFAULT_LAB,
+    internet_cidr: InternetOption = None,
+    lan_cidr: LanOption = str(DEFAULT_LAN),
+    mode: ModeOption = "routed",
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the scripts.")] = Path("."),
+    to_stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the setup script instead.")
+    ] = False,
+) -> None:
+    """Write network_setup.sh / network_delete.sh: the same lab in plain network namespaces."""
+    from dockerlan import export
+
+    plan = plan_lab(_offline_spec(name, hosts, procs, internet_cidr, lan_cidr, mode))
+    if to_stdout:
+        print(export.setup_script(plan), end="")
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for filename, text in (
+        (export.SETUP_NAME, export.setup_script(plan)),
+        (export.DELETE_NAME, export.delete_script(plan)),
+    ):
+        path = out_dir / filename
+        path.write_text(text)
+        path.chmod(0o755)
+        err.print(f"[green]✓[/] wrote {path}")
+    setup, delete = out_dir / export.SETUP_NAME, out_dir / export.DELETE_NAME
+    err.print(f"[dim]run: sudo {setup}; remove: sudo {delete}[/]")
 
 
 @images_app.command("build")

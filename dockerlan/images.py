@@ -166,11 +166,11 @@ def build_image(engine: Engine, kind: str, base: str, say: Say) -> None:
             log.append(text)
             if text.startswith("Step "):
                 say(f"building {IMAGES[kind]}: {text}")
-    _remove_dangling_stages(engine)
+    remove_dangling_builds(engine)
 
 
-def _remove_dangling_stages(engine: Engine) -> None:
-    """Multi-stage builds leave their first stage behind untagged; it is not ours to keep."""
+def remove_dangling_builds(engine: Engine) -> None:
+    """Untagged images of ours: build stages, and old builds once no lab uses them."""
     for image in engine.client.images.list(filters={"dangling": True}):
         if labels.IMAGE_KIND in (image.labels or {}):
             with contextlib.suppress(docker.errors.APIError):

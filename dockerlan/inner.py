@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import docker.errors
+
 from dockerlan import labels
 from dockerlan.engine import Engine
-from dockerlan.errors import StepError
+from dockerlan.errors import EngineError, StepError
 from dockerlan.model import HostPlan, LabPlan, ProcPlan, Route
 
 LAN_NETWORK = "lan"
@@ -38,9 +40,12 @@ def wait_for_engine(engine: Engine, container: str, seconds: float = 60) -> None
     )
     try:
         sh(engine, container, script)
-    except StepError as exc:
-        exc.message = f"the inner Docker engine of {container} did not start in {seconds:.0f} s"
-        raise
+    except (StepError, EngineError, docker.errors.APIError):
+        raise StepError(
+            f"the inner Docker engine of {container} did not start",
+            command="dockerd (the host's last log lines)",
+            output=engine.logs_tail(container),
+        ) from None
 
 
 def image_present(engine: Engine, container: str, image: str, image_id: str) -> bool:

@@ -276,4 +276,5 @@ def down(engine: Engine, lab: str | None) -> DownResult:
     volumes = engine.volumes(lab)
     for volume in volumes:
         engine.remove_volume(volume.name)
+    images.remove_dangling_builds(engine)
     return DownResult(len(containers), len(networks), len(volumes))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dockerlan import inner, labels
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
-from dockerlan.model import LabSpec
+from dockerlan.model import LabPlan, LabSpec, plan_lab
 
 
 @dataclass
@@ -33,6 +33,14 @@ class LabState:
     @property
     def running(self) -> bool:
         return bool(self.hosts) and all(h.state == "running" for h in self.hosts)
+
+
+def plan_of(state: LabState) -> LabPlan:
+    """The plan of a running lab at its current size (`up` may have resized it)."""
+    if state.spec is None or not state.hosts:
+        raise DockerlanError(f"lab {state.name!r} has no recorded settings")
+    procs = max((len(h.procs) for h in state.hosts), default=state.spec.procs) or state.spec.procs
+    return plan_lab(replace(state.spec, hosts=len(state.hosts), procs=procs))
 
 
 def lab_spec(engine: Engine, lab: str) -> LabSpec | None:

@@ -27,6 +27,9 @@ install_packages() {
     command -v dockerd >/dev/null 2>&1 || missing="$missing docker.io"
     command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
     command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+    # Test tools: ping in the exported labs' namespaces, Graphviz to check `show --format dot`.
+    command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
+    command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
     if [ -n "$missing" ]; then
         # shellcheck disable=SC2086 # word splitting is the point

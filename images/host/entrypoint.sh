@@ -81,6 +81,12 @@ fix_cgroups() {
     fi
 }
 
+# A host that was stopped (or whose outer engine restarted) keeps its files:
+# a stale pid file makes dockerd refuse to start ("pid file found").
+clear_stale_pid_files() {
+    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+}
+
 # The orchestrator owns forwarding, routes and addresses: the inner engine gets
 # no iptables rules, no NAT and no docker0. /var/lib/docker is a volume, since
 # overlay2 cannot sit on the container's own overlayfs.
@@ -94,4 +100,5 @@ start_engine() {
 seal_default_route
 make_sysfs_writable
 fix_cgroups
+clear_stale_pid_files
 start_engine

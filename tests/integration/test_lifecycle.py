@@ -177,3 +177,20 @@ def test_an_internet_range_in_use_is_refused(client: docker.DockerClient, main_l
     run = dl("up", "--name", "dlt-clash", "--internet-cidr", used, check=False)
     assert run.returncode == 1 and "already in use" in run.stderr
     assert lab_objects(client, "dlt-clash") == NOTHING
+
+
+def test_a_stopped_lab_comes_back_with_up(client: docker.DockerClient) -> None:
+    """As after an engine restart: hosts exited, their inner engines' files still there."""
+    lab = "dlt-restart"
+    try:
+        dl("up", "--name", lab, "--hosts", "2", "--procs", "1", "--quiet")
+        for container in client.containers.list(filters={"label": f"io.dockerlan.lab={lab}"}):
+            container.kill()
+        stopped = dl_json("ls")
+        assert any(row["lab"] == lab and row["state"] != "running" for row in stopped)
+        dl("up", "--name", lab, "--hosts", "2", "--procs", "1", "--quiet")
+        matrix = dl_json("ping-matrix", "--name", lab)
+        assert (matrix["ok"], matrix["failed"]) == (2, 0)
+    finally:
+        dl("down", "--name", lab)
+    assert lab_objects(client, lab) == NOTHING

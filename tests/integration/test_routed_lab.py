@@ -139,3 +139,18 @@ def test_ls_lists_the_running_labs(main_lab: str, table_lab: str) -> None:
     assert rows[main_lab]["hosts"] == 3 and rows[main_lab]["procs"] == 12
     assert rows[table_lab]["internet"] == "11.0.0.0/8"
     assert rows[main_lab]["state"] == "running"
+
+
+def test_show_draws_the_live_lab(table_lab: str, tmp_path: object) -> None:
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    picture = dl("show", "--name", table_lab).stdout
+    for address in ("11.0.0.1", "11.0.0.2", "11.0.0.3", "10.0.0.1", "10.0.1.3"):
+        assert address in picture
+    assert "IP KEYS" in picture
+    svg = Path(str(tmp_path)) / "lab.svg"
+    dl("show", "--name", table_lab, "--format", "svg", "--out", str(svg))
+    root = ET.parse(svg).getroot()
+    groups = [g.get("class") for g in root.iter("{http://www.w3.org/2000/svg}g")]
+    assert groups.count("host") == 2 and groups.count("proc") == 4
