@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean
+.PHONY: setup run test unit lint down clean bench-modes
 
 setup:
 	@scripts/setup.sh
@@ -23,8 +23,12 @@ test: setup
 unit:
 	$(BIN)/pytest tests/unit
 
+## Routed against overlay on the same lab, side by side (not part of `make test`).
+bench-modes: setup
+	$(BIN)/python bench/modes.py
+
 lint:
-	$(BIN)/ruff check dockerlan tests
+	$(BIN)/ruff check dockerlan tests bench
 	$(BIN)/mypy dockerlan
 
 down:

@@ -4,6 +4,10 @@ All four are pure functions of a LabPlan, so `dockerlan show` can draw a lab
 before (or without) building it, and the tests need no engine. The terminal
 drawing follows the original exercise: procs above their host's br0, hosts on
 the internet bridge, then the table of every interface and its address.
+
+An overlay lab is drawn the same way plus its VXLAN: every host box shows its
+vxlan0, the picture says the LAN is one subnet over VXLAN, and a VXLAN PEERS
+section takes the place of ROUTES. The SVG lives in `drawing_svg`.
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ import math
 import textwrap
 from collections.abc import Sequence
 from typing import TypeVar
-from xml.sax.saxutils import escape, quoteattr
 
-from dockerlan.model import HostPlan, LabPlan
+from dockerlan.model import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 T = TypeVar("T")
 
@@ -36,17 +39,19 @@ def draw_text(plan: LabPlan, width: int = 100) -> str:
     Hosts fill as many columns as fit and wrap to further rows. A width narrower
     than one host column is raised to it: the picture needs at least one host.
     """
-    block = max(_block_width(h) for h in plan.hosts)
+    block = max(_block_width(h, plan.overlay) for h in plan.hosts)
     width = max(width, MARGIN + block)
-    lines = textwrap.wrap(_title(plan, "x"), width) + [""]
+    lines = textwrap.wrap(lab_title(plan, "x"), width) + [""]
     lines += _picture(plan, block, width)
     lines += ["", *_keys(plan)]
-    if plan.spec.mode == "routed":
+    if plan.overlay:
+        lines += ["", *_peer_lines(plan, width)]
+    else:
         lines += ["", *_route_lines(plan, width)]
     return "\n".join(lines)
 
 
-def _title(plan: LabPlan, times: str) -> str:
+def lab_title(plan: LabPlan, times: str) -> str:
     spec = plan.spec
     hosts = f"{spec.hosts} host{'s' * (spec.hosts != 1)}"
     procs = f"{spec.procs} proc{'s' * (spec.procs != 1)}"
@@ -67,28 +72,46 @@ def _proc_lines(host: HostPlan) -> list[str]:
     return [" " * BUS + line for line in lines]
 
 
-def _box_texts(host: HostPlan) -> list[str]:
-    """Top to bottom as wired: br0 faces the procs, eth0 faces the internet."""
-    return [f"br0 {host.bridge}/{host.lan.prefixlen}", f"host {host.name}", f"eth0 {host.address}"]
+def box_texts(host: HostPlan, overlay: bool) -> list[str]:
+    """Top to bottom as wired: br0 faces the procs, (vxlan0 then) eth0 faces the internet."""
+    br0, eth0 = f"br0 {host.bridge}/{host.lan.prefixlen}", f"eth0 {host.address}"
+    if not overlay:
+        return [br0, f"host {host.name}", eth0]
+    return [br0, f"host {host.name}", _vxlan_text(host), eth0]
 
 
-def _block_width(host: HostPlan) -> int:
-    return max([len(s) for s in _proc_lines(host)] + [len(t) + 4 for t in _box_texts(host)])
+def _vxlan_text(host: HostPlan) -> str:
+    count = len(host.peers)
+    peers = "no peers" if count == 0 else f"{count} peer{'s' * (count != 1)}"
+    return f"vxlan0 → {peers}"
 
 
-def _host_block(host: HostPlan, width: int) -> list[str]:
+def _overlay_text(plan: LabPlan) -> str:
+    """The one line saying what the overlay is: its subnet, tunnel and MTU."""
+    return (
+        f"one LAN {plan.spec.lan_cidr} over VXLAN (id {VXLAN_ID}, udp {VXLAN_PORT}), "
+        f"MTU {plan.lan_mtu}"
+    )
+
+
+def _block_width(host: HostPlan, overlay: bool) -> int:
+    texts = box_texts(host, overlay)
+    return max([len(s) for s in _proc_lines(host)] + [len(t) + 4 for t in texts])
+
+
+def _host_block(host: HostPlan, width: int, overlay: bool) -> list[str]:
     """One host column, `width` wide: procs, br0 box with the host, link down to the internet."""
     rule = "─" * (width - BUS - 2)
     box = [
         "┌" + "─" * (BUS - 1) + "┴" + rule + "┐",
-        *("│ " + text.ljust(width - 4) + " │" for text in _box_texts(host)),
+        *("│ " + text.ljust(width - 4) + " │" for text in box_texts(host, overlay)),
         "└" + "─" * (BUS - 1) + "┬" + rule + "┘",
         " " * BUS + "│",
     ]
     return [line.ljust(width) for line in _proc_lines(host) + box]
 
 
-def _rows(items: Sequence[T], most: int) -> list[Sequence[T]]:
+def even_rows(items: Sequence[T], most: int) -> list[Sequence[T]]:
     """Split into rows of at most `most`, as even as possible (16 by 5 gives 4 rows of 4)."""
     count = math.ceil(len(items) / most)
     size = math.ceil(len(items) / count)
@@ -97,11 +120,11 @@ def _rows(items: Sequence[T], most: int) -> list[Sequence[T]]:
 
 def _picture(plan: LabPlan, block: int, width: int) -> list[str]:
     """Rows of host columns, each row on its internet bar, the bars joined on the left."""
-    rows = _rows(plan.hosts, max(1, (width - MARGIN + GAP) // (block + GAP)))
+    rows = even_rows(plan.hosts, max(1, (width - MARGIN + GAP) // (block + GAP)))
     lines: list[str] = []
     for r, row in enumerate(rows):
         side = "║".ljust(MARGIN) if r > 0 else " " * MARGIN
-        blocks = [_host_block(h, block) for h in row]
+        blocks = [_host_block(h, block, plan.overlay) for h in row]
         height = max(len(b) for b in blocks)
         blocks = [[" " * block] * (height - len(b)) + b for b in blocks]
         for i in range(height):
@@ -112,6 +135,11 @@ def _picture(plan: LabPlan, block: int, width: int) -> list[str]:
         lines[-1] += " " + label
     else:
         lines.append(" " * MARGIN + label)
+    if plan.overlay:
+        indent = " " * MARGIN
+        lines += textwrap.wrap(
+            _overlay_text(plan), width, initial_indent=indent, subsequent_indent=indent + "  "
+        )
     return lines
 
 
@@ -129,6 +157,8 @@ def _keys(plan: LabPlan) -> list[str]:
     rows = [("internet bridge (the PC)", str(plan.gateway))]
     for host in plan.hosts:
         rows.append((f"eth0 @ {host.name}", str(host.address)))
+        if plan.overlay:
+            rows.append((f"vxlan0 @ {host.name}", str(host.address)))
         rows.append((f"br0 @ {host.name}", str(host.bridge)))
         rows += [(p.name, str(p.address)) for p in host.procs]
     label_width = max(len(label) for label, _ in rows)
@@ -141,6 +171,15 @@ def _route_lines(plan: LabPlan, width: int) -> list[str]:
         lines += _pack(f"{host.name}:", [str(r) for r in host.routes] or ["no other host"], width)
     lines.append("p*: default via their host's br0")
     return lines
+
+
+def _peer_lines(plan: LabPlan, width: int) -> list[str]:
+    """Where each host's vxlan0 sends the LAN's broadcasts: every other host's eth0."""
+    lines = ["VXLAN PEERS"]
+    for host in plan.hosts:
+        lines += _pack(f"{host.name}:", [str(a) for a in host.peers] or ["no other host"], width)
+    note = f"p*: on-link across {plan.spec.lan_cidr}, default via their host's br0"
+    return lines + textwrap.wrap(note, width, subsequent_indent="    ")
 
 
 def _pack(head: str, items: list[str], width: int) -> list[str]:
@@ -156,131 +195,14 @@ def _pack(head: str, items: list[str], width: int) -> list[str]:
     return [*lines, line]
 
 
-# --- SVG ---------------------------------------------------------------------
-
-PROC_W, PROC_H, PROC_GAP = 100, 36, 10
-STUB = 14
-"""Length of the line from a proc's box to its host's LAN bus."""
-HOST_W, HOST_H = 180, 66
-CELL_W = 2 * (PROC_W + STUB) + 28
-"""One host column: two columns of procs either side of the bus, and a gutter."""
-BUS_DROP, LINK, BAR_H, ROW_GAP = 24, 30, 8, 40
-LEFT, TOP, BOTTOM, RIGHT = 40, 52, 40, 24
-HOSTS_PER_ROW = 6
-TITLE_EM = 10.0
-"""Generous width in px of one character of the 16px bold title, to size small canvases."""
-
-SVG_STYLE = """
-text { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 12px;
-       fill: #1a202c; text-anchor: middle; }
-text.title { font-size: 16px; font-weight: bold; text-anchor: start; }
-text.caption { font-size: 13px; text-anchor: start; fill: #2d3748; }
-text.name { font-weight: bold; }
-.host text.name { font-size: 14px; }
-.host rect { fill: #ebf4ff; stroke: #2b6cb0; stroke-width: 1.5; }
-.proc rect { fill: #fffaf0; stroke: #c05621; stroke-width: 1.2; }
-line.lan { stroke: #c05621; stroke-width: 1.5; }
-line.link { stroke: #4a5568; stroke-width: 2; }
-rect.internet { fill: #2d3748; }
-"""
+# --- SVG (in drawing_svg) ------------------------------------------------------
 
 
 def to_svg(plan: LabPlan) -> str:
     """A standalone picture for docs and slides; each host and proc is a <g> named by id."""
-    rows = _rows(plan.hosts, HOSTS_PER_ROW)
-    tower = max(_tower_height(len(h.procs)) for h in plan.hosts)
-    row_h = tower + BUS_DROP + HOST_H + LINK + BAR_H + ROW_GAP
-    title = _title(plan, "×")
-    width = max(
-        LEFT + max(len(row) for row in rows) * CELL_W + RIGHT,
-        LEFT + math.ceil(len(title) * TITLE_EM),
-    )
-    height = TOP + len(rows) * row_h - ROW_GAP + BOTTOM
-    body: list[str] = []
-    bars: list[int] = []
-    for r, row in enumerate(rows):
-        host_y = TOP + r * row_h + tower + BUS_DROP
-        bar_y = host_y + HOST_H + LINK
-        bars.append(bar_y)
-        for k, host in enumerate(row):
-            cx = LEFT + k * CELL_W + CELL_W // 2
-            body += _svg_host(host, cx, host_y, bar_y)
-        body.append(_rect(LEFT - 20, bar_y, len(row) * CELL_W + 20, BAR_H, "internet"))
-    if len(bars) > 1:
-        body.append(_rect(LEFT - 20, bars[0], BAR_H, bars[-1] - bars[0] + BAR_H, "internet"))
-    caption = f"internet bridge (the PC) {plan.gateway} · {plan.spec.internet_cidr}"
-    body.append(_text(LEFT - 20, bars[-1] + BAR_H + 22, caption, "caption"))
-    head = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{SVG_STYLE}</style>",
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        _text(LEFT - 20, 30, title, "title"),
-    ]
-    return "\n".join([*head, *body, "</svg>"]) + "\n"
+    from dockerlan.drawing_svg import svg_of
 
-
-def _tower_height(procs: int) -> int:
-    """Procs stand in two columns either side of the bus, or alone when there is one."""
-    rows = max(1, math.ceil(procs / 2))
-    return rows * PROC_H + (rows - 1) * PROC_GAP
-
-
-def _proc_xy(index: int, count: int, cx: int, top: int) -> tuple[int, int]:
-    if count == 1:
-        return cx - PROC_W // 2, top
-    x = cx - STUB - PROC_W if index % 2 == 0 else cx + STUB
-    return x, top + (index // 2) * (PROC_H + PROC_GAP)
-
-
-def _svg_host(host: HostPlan, cx: int, host_y: int, bar_y: int) -> list[str]:
-    """Lines first (boxes are drawn over their ends), then the procs, then the host."""
-    count = len(host.procs)
-    top = host_y - BUS_DROP - _tower_height(count)
-    bus_top = top + PROC_H if count == 1 else top + PROC_H // 2
-    out = [
-        _line(cx, bus_top, cx, host_y, "lan"),
-        _line(cx, host_y + HOST_H, cx, bar_y, "link"),
-    ]
-    for i, proc in enumerate(host.procs):
-        x, y = _proc_xy(i, count, cx, top)
-        mid = y + PROC_H // 2
-        stub = "" if count == 1 else _line(x + (PROC_W if i % 2 == 0 else 0), mid, cx, mid, "lan")
-        out.append(
-            f'<g class="proc" id={quoteattr(proc.name)}>'
-            f"<title>{escape(f'{proc.name} {proc.address} on {host.name}')}</title>{stub}"
-            + _rect(x, y, PROC_W, PROC_H, "", rx=4)
-            + _text(x + PROC_W // 2, y + 15, proc.name, "name")
-            + _text(x + PROC_W // 2, y + 30, str(proc.address), "addr")
-            + "</g>"
-        )
-    x = cx - HOST_W // 2
-    br0, name, eth0 = _box_texts(host)
-    routes = "; ".join(str(r) for r in host.routes) or "no other host"
-    out.append(
-        f'<g class="host" id={quoteattr(host.name)}>'
-        f"<title>{escape(f'{host.name}, LAN {host.lan}; routes: {routes}')}</title>"
-        + _rect(x, host_y, HOST_W, HOST_H, "", rx=6)
-        + _text(cx, host_y + 17, br0, "addr")
-        + _text(cx, host_y + 38, name.removeprefix("host "), "name")
-        + _text(cx, host_y + 58, eth0, "addr")
-        + "</g>"
-    )
-    return out
-
-
-def _rect(x: int, y: int, w: int, h: int, cls: str, rx: int = 0) -> str:
-    klass = f' class="{cls}"' if cls else ""
-    return f'<rect{klass} x="{x}" y="{y}" width="{w}" height="{h}" rx="{rx}"/>'
-
-
-def _line(x1: int, y1: int, x2: int, y2: int, cls: str) -> str:
-    return f'<line class="{cls}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>'
-
-
-def _text(x: int, y: int, text: str, cls: str) -> str:
-    return f'<text class="{cls}" x="{x}" y="{y}">{escape(text)}</text>'
+    return svg_of(plan)
 
 
 # --- Mermaid and Graphviz ----------------------------------------------------
@@ -293,26 +215,38 @@ def to_mermaid(plan: LabPlan) -> str:
         "flowchart TB",
         f"    internet[{_mermaid_label(gateway, str(plan.spec.internet_cidr))}]:::internet",
     ]
+    if plan.overlay:
+        lines.append(f"    vxlan([{_mermaid_label(*_lan_texts(plan))}]):::vxlan")
     for host in plan.hosts:
-        lines.append(f"    {host.name}[{_mermaid_label(*_node_texts(host))}]:::host")
+        lines.append(f"    {host.name}[{_mermaid_label(*_node_texts(host, plan.overlay))}]:::host")
         lines += [
             f"    {p.name}[{_mermaid_label(p.name, str(p.address))}]:::proc" for p in host.procs
         ]
     for host in plan.hosts:
         lines += [f"    {p.name} --- {host.name}" for p in host.procs]
     lines += [f"    {host.name} --- internet" for host in plan.hosts]
+    if plan.overlay:
+        lines += [f"    {host.name} -.-|vxlan0| vxlan" for host in plan.hosts]
     lines += [
         "    classDef internet fill:#2d3748,color:#ffffff,stroke:#1a202c",
         "    classDef host fill:#ebf4ff,stroke:#2b6cb0",
         "    classDef proc fill:#fffaf0,stroke:#c05621",
     ]
+    if plan.overlay:
+        lines.append("    classDef vxlan fill:#f0fff4,stroke:#2f855a,stroke-dasharray:5 5")
     return "\n".join(lines) + "\n"
 
 
-def _node_texts(host: HostPlan) -> list[str]:
+def _node_texts(host: HostPlan, overlay: bool) -> list[str]:
     """Name first: in a graph node the name matters more than the wiring order."""
-    br0, _, eth0 = _box_texts(host)
-    return [host.name, br0, eth0]
+    br0, _, *rest = box_texts(host, overlay)
+    return [host.name, br0, *rest]
+
+
+def _lan_texts(plan: LabPlan) -> list[str]:
+    """The overlay's one LAN as a node every host's vxlan0 joins."""
+    lan = f"one LAN {plan.spec.lan_cidr}"
+    return [lan, f"VXLAN id {VXLAN_ID}, udp {VXLAN_PORT}", f"MTU {plan.lan_mtu}"]
 
 
 def _mermaid_label(*parts: str) -> str:
@@ -322,7 +256,7 @@ def _mermaid_label(*parts: str) -> str:
 
 def to_dot(plan: LabPlan) -> str:
     """A Graphviz graph (`dot -Tsvg`), one cluster per host holding the host and its procs."""
-    title = _dot_label(_title(plan, "x"))
+    title = _dot_label(lab_title(plan, "x"))
     internet = [f"internet bridge (the PC) {plan.gateway}", str(plan.spec.internet_cidr)]
     lines = [
         "graph lab {",
@@ -331,19 +265,44 @@ def to_dot(plan: LabPlan) -> str:
         "    " + _dot_node("internet", internet, '"#2d3748", fontcolor="#ffffff"'),
     ]
     for host in plan.hosts:
+        lan = f"slice {host.slice} of LAN {host.lan}" if plan.overlay else f"LAN {host.lan}"
         lines += [
             f"    subgraph cluster_{host.name} {{",
-            f"        label={_dot_label(f'{host.name} LAN {host.lan}')};",
-            "        " + _dot_node(host.name, _node_texts(host), '"#ebf4ff"'),
+            f"        label={_dot_label(f'{host.name} {lan}')};",
+            "        " + _dot_node(host.name, _node_texts(host, plan.overlay), '"#ebf4ff"'),
             *(
                 "        " + _dot_node(p.name, [p.name, str(p.address)], '"#fffaf0"')
                 for p in host.procs
             ),
             *(f"        {p.name} -- {host.name};" for p in host.procs),
+            *(_dot_in_order(host) if plan.overlay else []),
             "    }",
         ]
     lines += [f"    {host.name} -- internet;" for host in plan.hosts]
+    if plan.overlay:
+        lines += _dot_vxlan(plan)
     return "\n".join([*lines, "}"]) + "\n"
+
+
+def _dot_vxlan(plan: LabPlan) -> list[str]:
+    """The overlay's one LAN under the internet it rides on, joined to every host's vxlan0."""
+    return [
+        "    " + _dot_node("vxlan", _lan_texts(plan), '"#f0fff4", style="dashed,filled"'),
+        "    internet -- vxlan [style=invis];",
+        '    edge [fontname="Helvetica", fontsize=9];',
+        *(
+            f'    {h.name} -- vxlan [style=dashed, label="vxlan0", constraint=false];'
+            for h in plan.hosts
+        ),
+    ]
+
+
+def _dot_in_order(host: HostPlan) -> list[str]:
+    """Procs left to right by number: the VXLAN edges otherwise lead dot to reverse them."""
+    if len(host.procs) < 2:
+        return []
+    chain = " -- ".join(p.name for p in host.procs)
+    return [f"        {{ rank=same; {chain} [style=invis]; }}"]
 
 
 def _dot_node(name: str, texts: list[str], fill: str) -> str:

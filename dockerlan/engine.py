@@ -84,9 +84,19 @@ class Engine:
     # ---- networks and volumes -------------------------------------------
 
     def create_internet(
-        self, name: str, cidr: IPv4Network, gateway: IPv4Address, lab_labels: dict[str, str]
+        self,
+        name: str,
+        cidr: IPv4Network,
+        gateway: IPv4Address,
+        lab_labels: dict[str, str],
+        internal: bool = False,
     ) -> None:
-        """A plain bridge with masquerading off: the lab's sealed internet."""
+        """A bridge with masquerading off: the lab's sealed internet.
+
+        Internal networks drop packets from or to addresses outside their own
+        subnet, so the routed mode (procs' packets cross it) cannot use one;
+        the overlay mode's tunnels run between host addresses and can.
+        """
         ipam = docker.types.IPAMConfig(
             pool_configs=[docker.types.IPAMPool(subnet=str(cidr), gateway=str(gateway))]
         )
@@ -97,6 +107,7 @@ class Engine:
                 ipam=ipam,
                 labels=lab_labels,
                 options={"com.docker.network.bridge.enable_ip_masquerade": "false"},
+                internal=internal,
                 check_duplicate=True,
             )
         except docker.errors.APIError as exc:

@@ -7,6 +7,8 @@ pairs and bridges; `network_delete.sh` removes it. Both come from the same
 Layout, safe to run beside anything else on the machine:
 - every namespace is named after the lab: `<lab>-inet` holds the internet
   bridge (the exercise's "PC"), `<lab>-h{i}` each host, `<lab>-p{k}` each proc;
+- in overlay mode the hosts' br0s are joined by VXLAN devices instead of
+  routes, and procs get the tunnel's smaller MTU;
 - nothing is created in the machine's own namespace: veth pairs are made
   directly between two lab namespaces, so interface names only need to be
   unique inside one namespace (eth0, br0, and the peer named after its
@@ -15,7 +17,7 @@ Layout, safe to run beside anything else on the machine:
 
 from __future__ import annotations
 
-from dockerlan.model import LabPlan
+from dockerlan.model import VXLAN_ID, VXLAN_PORT, LabPlan
 
 SETUP_NAME = "network_setup.sh"
 DELETE_NAME = "network_delete.sh"
@@ -53,16 +55,52 @@ def _bridge(ns: str, address: str) -> list[str]:
     ]
 
 
-def _on_bridge(ns: str, bridge_ns: str, port: str, address: str) -> list[str]:
+def _on_bridge(
+    ns: str, bridge_ns: str, port: str, address: str, mtu: int | None = None
+) -> list[str]:
     """A new namespace whose eth0 is a veth into bridge_ns's br0, the peer named port there."""
-    return [
+    lines = [
         f"ip netns add {ns}",
         f"ip -n {ns} link set lo up",
         f"ip -n {ns} link add eth0 type veth peer name {port} netns {bridge_ns}",
+    ]
+    if mtu is not None:
+        lines += [
+            f"ip -n {ns} link set eth0 mtu {mtu}",
+            f"ip -n {bridge_ns} link set {port} mtu {mtu}",
+        ]
+    return lines + [
         f"ip -n {bridge_ns} link set {port} master br0 up",
         f"ip -n {ns} addr add {address} dev eth0",
         f"ip -n {ns} link set eth0 up",
     ]
+
+
+def _joining(plan: LabPlan) -> list[str]:
+    """Routes between the hosts' LANs (routed), or the VXLAN mesh that makes one LAN (overlay)."""
+    lab = plan.spec.name
+    if not plan.overlay:
+        lines = ["# 3. Each host reaches every other host's LAN via that host's internet address."]
+        for host in plan.hosts:
+            ns = f"{lab}-{host.name}"
+            lines += [f"ip -n {ns} route add {r.destination} via {r.via}" for r in host.routes]
+        return lines
+    lines = [
+        "# 3. One LAN: each host's br0 gets a VXLAN port that floods to every other host",
+        "#    (head-end replication, no multicast); the tunnel costs 50 bytes of MTU.",
+    ]
+    for host in plan.hosts:
+        ns = f"{lab}-{host.name}"
+        lines += [
+            f"ip -n {ns} link add vxlan0 type vxlan id {VXLAN_ID} dstport {VXLAN_PORT} "
+            f"local {host.address} dev eth0",
+            f"ip -n {ns} link set vxlan0 master br0 up",
+        ]
+        lines += [
+            f"bridge -n {ns} fdb append 00:00:00:00:00:00 dev vxlan0 dst {peer}"
+            for peer in host.peers
+        ]
+    return lines
 
 
 def setup_script(plan: LabPlan) -> str:
@@ -70,6 +108,7 @@ def setup_script(plan: LabPlan) -> str:
     lab = spec.name
     inet = f"{lab}-inet"
     prefix = spec.internet_cidr.prefixlen
+    mtu = plan.lan_mtu if plan.overlay else None
     lines = _header(plan, "network_setup.sh: builds the lab in network namespaces.")
     lines += [
         "# Refuse to build over an earlier run: a half-built lab helps nobody.",
@@ -99,14 +138,10 @@ def setup_script(plan: LabPlan) -> str:
             pns = f"{lab}-{proc.name}"
             lines += [
                 f"# proc {proc.name}: eth0 joined to {host.name}'s br0, default route to br0.",
-                *_on_bridge(pns, ns, proc.name, f"{proc.address}/{host.lan.prefixlen}"),
+                *_on_bridge(pns, ns, proc.name, f"{proc.address}/{host.lan.prefixlen}", mtu),
                 f"ip -n {pns} route add default via {proc.gateway}",
             ]
-    lines += ["", "# 3. Each host reaches every other host's LAN via that host's internet address."]
-    for host in plan.hosts:
-        lines += [
-            f"ip -n {lab}-{host.name} route add {r.destination} via {r.via}" for r in host.routes
-        ]
+    lines += ["", *_joining(plan)]
     lines += ["", f'echo "lab {lab} is up: {len(plan.hosts)} hosts, {len(plan.procs)} procs"', ""]
     return "\n".join(lines)
 

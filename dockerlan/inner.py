@@ -64,13 +64,18 @@ def load_image(engine: Engine, container: str, bundle: BinaryIO) -> None:
     sh(engine, container, f"docker load -q -i {IMAGE_DIR}/image.tar && rm -rf {IMAGE_DIR}")
 
 
-def ensure_lan(engine: Engine, host: HostPlan, lab: str) -> None:
-    """The host's LAN: an inner bridge network named br0, the exercise's br0 exactly."""
+def ensure_lan(engine: Engine, host: HostPlan, lab: str, mtu: int) -> None:
+    """The host's LAN: an inner bridge network named br0, the exercise's br0 exactly.
+
+    In overlay mode the network spans the whole LAN range while this host hands
+    out addresses only from its own slice (--ip-range).
+    """
     create = " ".join(
         [
             "docker network create",
-            f"--subnet {host.lan} --gateway {host.bridge}",
+            f"--subnet {host.lan} --ip-range {host.slice} --gateway {host.bridge}",
             f"-o com.docker.network.bridge.name={LAN_BRIDGE}",
+            f"-o com.docker.network.driver.mtu={mtu}",
             "-o com.docker.network.bridge.enable_ip_masquerade=false",
             f"--label {labels.LAB}={shlex.quote(lab)} --label {labels.ROLE}={labels.ROLE_LAN}",
             LAN_NETWORK,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from dockerlan import images, inner, labels
+from dockerlan import images, inner, labels, overlay
 from dockerlan.engine import (
     HOST_SECURITY_CAPS,
     HOST_SECURITY_PRIVILEGED,
@@ -137,7 +137,11 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
     with phases.phase(f"Internet {plan.network} on {spec.internet_cidr}"):
         if not engine.networks(spec.name):
             engine.create_internet(
-                plan.network, spec.internet_cidr, plan.gateway, _internet_labels(spec)
+                plan.network,
+                spec.internet_cidr,
+                plan.gateway,
+                _internet_labels(spec),
+                internal=plan.overlay,
             )
             changed = True
     with phases.phase(f"Hosts h0..h{spec.hosts - 1} running their engines"):
@@ -148,15 +152,18 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
     with phases.phase(f"LANs br0 and procs p0..p{len(plan.procs) - 1}"):
 
         def lan_and_procs(host: HostPlan) -> bool:
-            inner.ensure_lan(engine, host, spec.name)
+            inner.ensure_lan(engine, host, spec.name, plan.lan_mtu)
             return bool(inner.ensure_procs(engine, host, spec.image, spec.name))
 
         changed |= any(each(lan_and_procs, plan.hosts))
-    with phases.phase("Routes between hosts, names in every proc"):
+    joining = "VXLAN mesh" if plan.overlay else "Routes"
+    with phases.phase(f"{joining} between hosts, names in every proc"):
         content = inner.hosts_file(plan)
 
         def routes_and_names(host: HostPlan) -> None:
             inner.apply_routes(engine, host)
+            if plan.overlay:
+                overlay.ensure_vxlan(engine, host)
             inner.write_hosts_files(engine, host, content)
 
         each(routes_and_names, plan.hosts)

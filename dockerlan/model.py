@@ -16,6 +16,12 @@ Naming and addressing, in plain words (the original exercise's scheme):
   pM..p{2M-1}, and so on.
 - In the routed mode each host routes every other host's LAN via that host's
   internet address, and every proc's default route is its own br0.
+- In the overlay mode all procs share ONE subnet (the whole LAN range,
+  10.0.0.0/16 by default); host i still hands out addresses from its own /24
+  slice and its br0 is 10.0.i.1/16. The br0s are joined at layer 2 by a VXLAN
+  device in each host that replicates broadcasts to every other host's
+  internet address, so a ping between hosts crosses no router (TTL 64). The
+  tunnel costs 50 bytes, so the LAN's MTU is the internet's less 50.
 """
 
 from __future__ import annotations
@@ -36,7 +42,14 @@ DEFAULT_PROCS = 4
 DEFAULT_LAN = IPv4Network("10.0.0.0/16")
 DEFAULT_PROC_IMAGE = "dockerlan-proc:latest"
 HOST_IMAGE = "dockerlan-host:latest"
-MODES = ("routed",)
+MODES = ("routed", "overlay")
+
+INTERNET_MTU = 1500
+"""Docker bridge networks' default MTU, which the internet network keeps."""
+VXLAN_ID = 42
+VXLAN_PORT = 4789
+VXLAN_OVERHEAD = 50
+"""Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes."""
 
 LAN_PREFIX = 24
 """Each host's LAN is one /24: .1 is br0, .2-.254 are procs."""
@@ -120,9 +133,14 @@ class HostPlan:
     volume: str
     address: IPv4Address
     lan: IPv4Network
+    """The subnet br0 sits on: the host's slice (routed) or the whole LAN (overlay)."""
     bridge: IPv4Address
     routes: tuple[Route, ...]
     procs: tuple[ProcPlan, ...]
+    slice: IPv4Network
+    """The /24 the host's procs take their addresses from."""
+    peers: tuple[IPv4Address, ...] = ()
+    """Internet addresses of the other hosts its VXLAN floods to (overlay only)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,15 @@ class LabPlan:
     @property
     def procs(self) -> tuple[ProcPlan, ...]:
         return tuple(p for h in self.hosts for p in h.procs)
+
+    @property
+    def overlay(self) -> bool:
+        return self.spec.mode == "overlay"
+
+    @property
+    def lan_mtu(self) -> int:
+        """The MTU procs get: the internet's, less the tunnel's headers in overlay mode."""
+        return INTERNET_MTU - VXLAN_OVERHEAD if self.overlay else INTERNET_MTU
 
     def find(self, name: str) -> HostPlan | ProcPlan | None:
         return self._by_name.get(name)
@@ -246,27 +273,28 @@ def plan_lab(spec: LabSpec) -> LabPlan:
     validate_spec(spec)
     internet = spec.internet_cidr
     gateway = internet.network_address + 1
-    lans = [
+    slices = [
         IPv4Network((int(spec.lan_cidr.network_address) + (i << 8), LAN_PREFIX))
         for i in range(spec.hosts)
     ]
     addresses = [gateway + 1 + i for i in range(spec.hosts)]
+    overlay = spec.mode == "overlay"
     hosts = []
     for i in range(spec.hosts):
         name = host_name(i)
-        lan = lans[i]
-        bridge = lan.network_address + 1
+        own = slices[i]
+        bridge = own.network_address + 1
         procs = tuple(
             ProcPlan(
                 name=proc_name(i * spec.procs + k),
                 index=i * spec.procs + k,
                 host=name,
-                address=lan.network_address + 2 + k,
+                address=own.network_address + 2 + k,
                 gateway=bridge,
             )
             for k in range(spec.procs)
         )
-        routes = tuple(Route(lans[j], addresses[j]) for j in range(spec.hosts) if j != i)
+        others = [j for j in range(spec.hosts) if j != i]
         hosts.append(
             HostPlan(
                 name=name,
@@ -274,10 +302,12 @@ def plan_lab(spec: LabSpec) -> LabPlan:
                 container=f"{spec.name}-{name}",
                 volume=f"{spec.name}-{name}-docker",
                 address=addresses[i],
-                lan=lan,
+                lan=spec.lan_cidr if overlay else own,
                 bridge=bridge,
-                routes=routes,
+                routes=() if overlay else tuple(Route(slices[j], addresses[j]) for j in others),
                 procs=procs,
+                slice=own,
+                peers=tuple(addresses[j] for j in others) if overlay else (),
             )
         )
     return LabPlan(spec=spec, network=f"{spec.name}-internet", gateway=gateway, hosts=tuple(hosts))

@@ -45,6 +45,7 @@ def status_json(state: LabState) -> dict[str, object]:
                 "bridge": h.bridge,
                 "state": h.state,
                 "routes": h.routes,
+                "peers": h.peers,
                 "procs": [
                     {"name": p.name, "address": p.address, "state": p.state} for p in h.procs
                 ],
@@ -61,12 +62,17 @@ def _state_colour(state: str) -> str:
 def status_tables(state: LabState) -> list[Table]:
     spec = state.spec
     hosts = Table(title=f"lab {state.name}", title_justify="left")
-    for column in ("host", "state", "internet", "LAN", "br0", "routes (from the kernel)"):
+    overlay = spec is not None and spec.mode == "overlay"
+    joins = "VXLAN peers (from the kernel)" if overlay else "routes (from the kernel)"
+    for column in ("host", "state", "internet", "LAN", "br0", joins):
         hosts.add_column(column)
     for h in state.hosts:
-        routes = "\n".join(_route_text(r) for r in h.routes)
+        if overlay:
+            joined = "\n".join(h.peers) or "[red]none[/]"
+        else:
+            joined = "\n".join(_route_text(r) for r in h.routes)
         hosts.add_row(
-            h.name, f"[{_state_colour(h.state)}]{h.state}[/]", h.address, h.lan, h.bridge, routes
+            h.name, f"[{_state_colour(h.state)}]{h.state}[/]", h.address, h.lan, h.bridge, joined
         )
     if spec:
         hosts.caption = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dockerlan import inner, labels
+from dockerlan import inner, labels, overlay
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
 from dockerlan.model import LabPlan, LabSpec, plan_lab
@@ -21,6 +21,7 @@ class HostState:
     bridge: str = ""
     routes: list[dict[str, str]] = field(default_factory=list)
     procs: list[inner.ProcState] = field(default_factory=list)
+    peers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,6 +85,7 @@ def _read_host(engine: Engine, host: HostState) -> None:
     try:
         host.routes = inner.read_routes(engine, host.container)
         host.procs = inner.read_procs(engine, host.container)
+        host.peers = overlay.read_peers(engine, host.container)
     except DockerlanError:
         host.state = "starting"
         return

@@ -54,3 +54,13 @@ def table_lab(client: docker.DockerClient) -> Iterator[str]:
     )
     yield TABLE
     dl("down", "--name", TABLE)
+
+
+OVERLAY = f"{TEST_PREFIX}overlay"
+
+
+@pytest.fixture(scope="session")
+def overlay_lab(client: docker.DockerClient) -> Iterator[str]:
+    dl("up", "--name", OVERLAY, "--mode", "overlay", "--hosts", "3", "--procs", "3", "--quiet")
+    yield OVERLAY
+    dl("down", "--name", OVERLAY)

@@ -128,3 +128,47 @@ def test_setup_twice_fails_clearly_and_delete_leaves_nothing(
     assert set(namespaces(plan)) & _netns() == set()
     assert _own_links() == links_before, "the machine's own links are untouched"
     assert _sh(delete).returncode == 0, "deleting twice is fine"
+
+
+OVERLAY = LabSpec(name="dlt-xo", hosts=3, procs=3, mode="overlay")
+
+
+@pytest.mark.parametrize("lab", [OVERLAY], indirect=True)
+def test_the_overlay_script_makes_one_lan_with_the_tunnel_mtu(
+    lab: tuple[LabPlan, Path, Path],
+) -> None:
+    plan, _, delete = lab
+    failed = []
+    for src in plan.procs:
+        for dst in plan.procs:
+            if src != dst:
+                run = subprocess.run(
+                    [
+                        "ip",
+                        "netns",
+                        "exec",
+                        f"dlt-xo-{src.name}",
+                        "ping",
+                        "-c",
+                        "1",
+                        "-W",
+                        "2",
+                        str(dst.address),
+                    ],
+                    capture_output=True,
+                    text=True,
+                )
+                if run.returncode != 0:
+                    failed.append((src.name, dst.name))
+    assert failed == []
+    last = str(plan.procs[-1].address)
+    assert "ttl=64" in _in("dlt-xo-p0", "ping", "-c", "1", last), "no router between hosts"
+    assert "1 received" in _in("dlt-xo-p0", "ping", "-M", "do", "-c", "1", "-s", "1422", last)
+    too_big = subprocess.run(
+        ["ip", "netns", "exec", "dlt-xo-p0", "ping", "-M", "do", "-c", "1", "-s", "1423", last],
+        capture_output=True,
+        text=True,
+    )
+    assert too_big.returncode != 0 and "mtu=1450" in too_big.stdout + too_big.stderr
+    assert _sh(delete).returncode == 0
+    assert set(namespaces(plan)) & _netns() == set()
