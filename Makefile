@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench-modes
+.PHONY: setup run test unit lint down clean bench bench-modes
 
 setup:
 	@scripts/setup.sh
@@ -22,6 +22,10 @@ test: setup
 ## Only the fast tests that need no engine.
 unit:
 	$(BIN)/pytest tests/unit
+
+## dockerlan against bare docker, namespaces and a serial matrix (not part of `make test`).
+bench: setup
+	$(BIN)/python bench/run.py
 
 ## Routed against overlay on the same lab, side by side (not part of `make test`).
 bench-modes: setup

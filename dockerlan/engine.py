@@ -58,6 +58,10 @@ class Engine:
 
     # ---- discovery -------------------------------------------------------
 
+    def engine_id(self) -> str:
+        """The daemon's own identity, stable across restarts."""
+        return str(self.client.info().get("ID", "unknown"))
+
     def containers(self, lab: str | None = None, role: str | None = None) -> list[Container]:
         filters = labels.lab_filter(lab)
         if role:

@@ -18,7 +18,7 @@ import docker.errors
 from dockerlan import labels
 from dockerlan.engine import Engine
 from dockerlan.errors import EngineError, StepError
-from dockerlan.model import HostPlan, LabPlan, ProcPlan, Route
+from dockerlan.model import HostPlan, LabPlan, ProcPlan
 
 LAN_NETWORK = "lan"
 LAN_BRIDGE = "br0"
@@ -157,9 +157,15 @@ def apply_routes(engine: Engine, host: HostPlan) -> None:
         sh(engine, host.container, " && ".join(commands))
 
 
+ROUTES_SCRIPT = "ip -j route show"
+
+
 def read_routes(engine: Engine, container: str) -> list[dict[str, str]]:
     """The host's IPv4 routes as its kernel reports them (ip -j route)."""
-    out = sh(engine, container, "ip -j route show")
+    return parse_routes(sh(engine, container, ROUTES_SCRIPT))
+
+
+def parse_routes(out: str) -> list[dict[str, str]]:
     return [dict(_route_fields(r)) for r in json.loads(out or "[]")]
 
 
@@ -197,26 +203,28 @@ class ProcState:
     name: str
     address: str
     state: str
+    pid: int = 0
+    """In the host's PID namespace; 0 when the proc is not running."""
+
+
+PROCS_SCRIPT = (
+    f"ids=$(docker ps -aq --filter label={labels.ROLE}={labels.ROLE_PROC}); "
+    '[ -z "$ids" ] || docker inspect -f '
+    "'{{.Name}} {{.State.Status}} {{.State.Pid}} "
+    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $ids"
+)
 
 
 def read_procs(engine: Engine, container: str) -> list[ProcState]:
-    """Every proc of a host with its address on the LAN and its state."""
-    fmt = "{{.Name}} {{.State.Status}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    script = (
-        f"ids=$(docker ps -aq --filter label={labels.ROLE}={labels.ROLE_PROC}); "
-        f"[ -z \"$ids\" ] || docker inspect -f '{fmt}' $ids"
-    )
+    """Every proc of a host with its address on the LAN, its state and its PID."""
+    return parse_procs(sh(engine, container, PROCS_SCRIPT))
+
+
+def parse_procs(out: str) -> list[ProcState]:
     rows = []
-    for line in sh(engine, container, script).splitlines():
+    for line in out.splitlines():
         parts = line.split()
-        if len(parts) >= 2:
-            address = parts[2] if len(parts) > 2 else ""
-            rows.append(ProcState(parts[0].lstrip("/"), address, parts[1]))
+        if len(parts) >= 3:
+            address = parts[3] if len(parts) > 3 else ""
+            rows.append(ProcState(parts[0].lstrip("/"), address, parts[1], int(parts[2])))
     return sorted(rows, key=lambda r: int(r.name[1:]) if r.name[1:].isdigit() else 1 << 30)
-
-
-def route_matches(route: Route, kernel: list[dict[str, str]]) -> bool:
-    return any(
-        r.get("dst") == str(route.destination) and r.get("gateway") == str(route.via)
-        for r in kernel
-    )

@@ -8,10 +8,14 @@ up after a run that crashed or was killed.
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any
 
 from dockerlan import images, inner, labels, overlay
 from dockerlan.engine import (
@@ -127,7 +131,11 @@ def _refuse_unresizable(running: LabSpec, wanted: LabSpec) -> None:
 
 
 def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
-    """Each phase compares and fixes one layer; returns whether anything changed."""
+    """Shared layers first, then one pipeline per host, all hosts at once.
+
+    Every step compares and fixes one layer, so the same code creates a lab,
+    resizes it and repairs a stopped one. Returns whether anything changed.
+    """
     spec = plan.spec
     changed = False
     with phases.phase("Images ready"):
@@ -144,29 +152,39 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
                 internal=plan.overlay,
             )
             changed = True
-    with phases.phase(f"Hosts h0..h{spec.hosts - 1} running their engines"):
-        changed |= _ensure_hosts(engine, plan, phases)
-        each(lambda h: inner.wait_for_engine(engine, h.container), plan.hosts)
-    with phases.phase(f"Image {spec.image} in every host"):
-        changed |= _ensure_proc_image(engine, plan)
-    with phases.phase(f"LANs br0 and procs p0..p{len(plan.procs) - 1}"):
-
-        def lan_and_procs(host: HostPlan) -> bool:
-            inner.ensure_lan(engine, host, spec.name, plan.lan_mtu)
-            return bool(inner.ensure_procs(engine, host, spec.image, spec.name))
-
-        changed |= any(each(lan_and_procs, plan.hosts))
+        changed |= _remove_hosts_beyond(engine, plan)
+        existing = host_containers(engine, spec.name)
+        security = _security_of(existing.values()) or _remembered_security(engine)
+        if security is None:
+            security = _create_first_host(engine, plan, plan.hosts[0])
+            existing = host_containers(engine, spec.name)
     joining = "VXLAN mesh" if plan.overlay else "Routes"
-    with phases.phase(f"{joining} between hosts, names in every proc"):
-        content = inner.hosts_file(plan)
+    titles = [
+        f"Hosts h0..h{spec.hosts - 1} running their engines",
+        f"Image {spec.image} in every host",
+        f"LANs br0 and procs p0..p{len(plan.procs) - 1}",
+        f"{joining} between hosts, names in every proc",
+    ]
+    names = inner.hosts_file(plan)
+    with ImageBundle(engine, spec.image) as bundle, phases.steps(titles, len(plan.hosts)) as steps:
 
-        def routes_and_names(host: HostPlan) -> None:
+        def pipeline(host: HostPlan) -> bool:
+            changed = _ensure_host(engine, plan, host, existing.get(host.name), security)
+            inner.wait_for_engine(engine, host.container)
+            steps.done(0)
+            changed |= bundle.load_into(host.container)
+            steps.done(1)
+            inner.ensure_lan(engine, host, spec.name, plan.lan_mtu)
+            changed |= bool(inner.ensure_procs(engine, host, spec.image, spec.name))
+            steps.done(2)
             inner.apply_routes(engine, host)
             if plan.overlay:
                 overlay.ensure_vxlan(engine, host)
-            inner.write_hosts_files(engine, host, content)
+            inner.write_hosts_files(engine, host, names)
+            steps.done(3)
+            return changed
 
-        each(routes_and_names, plan.hosts)
+        changed |= any(each(pipeline, plan.hosts))
     return changed
 
 
@@ -182,26 +200,28 @@ def _host_labels(spec: LabSpec, host: HostPlan, role: str) -> dict[str, str]:
     return {labels.LAB: spec.name, labels.ROLE: role, labels.HOST: host.name}
 
 
-def _ensure_hosts(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
-    """Create missing hosts, start stopped ones, remove hosts beyond the plan."""
-    spec = plan.spec
-    existing = host_containers(engine, spec.name)
+def _remove_hosts_beyond(engine: Engine, plan: LabPlan) -> bool:
+    """A lab shrunk with --hosts loses its last hosts and their storage."""
     wanted = {h.name for h in plan.hosts}
-    extra = [c for name, c in existing.items() if name not in wanted]
+    extra = [c for name, c in host_containers(engine, plan.spec.name).items() if name not in wanted]
     each(lambda c: engine.remove_container(c.id), extra)
-    for volume in engine.volumes(spec.name):
+    for volume in engine.volumes(plan.spec.name):
         if volume.attrs.get("Labels", {}).get(labels.HOST) not in wanted:
             engine.remove_volume(volume.name)
-    missing = [h for h in plan.hosts if h.name not in existing]
-    stopped = [c for name, c in existing.items() if name in wanted and c.status != "running"]
-    each(lambda c: engine.start(c.id), stopped)
-    if missing:
-        security = _security_of(existing.values())
-        if security is None:
-            security = _create_first_host(engine, plan, missing[0])
-            missing = missing[1:]
-        each(lambda h: _create_host(engine, plan, h, security), missing)
-    return bool(extra or missing or stopped)
+    return bool(extra)
+
+
+def _ensure_host(
+    engine: Engine, plan: LabPlan, host: HostPlan, container: Any, security: str
+) -> bool:
+    """Create the host if missing, start it if stopped; returns whether it did either."""
+    if container is None:
+        _create_host(engine, plan, host, security)
+        return True
+    if container.status != "running":
+        engine.start(container.id)
+        return True
+    return False
 
 
 def _security_of(containers: object) -> str | None:
@@ -216,14 +236,46 @@ def _create_first_host(engine: Engine, plan: LabPlan, host: HostPlan) -> str:
     """Try --privileged first; fall back to capabilities where the engine refuses it."""
     try:
         _create_host(engine, plan, host, HOST_SECURITY_PRIVILEGED)
-        return HOST_SECURITY_PRIVILEGED
+        security = HOST_SECURITY_PRIVILEGED
     except Exception as exc:
         if not is_capability_refusal(exc):
             raise
-    for container in engine.containers(plan.spec.name, labels.ROLE_HOST):
-        engine.remove_container(container.id)
-    _create_host(engine, plan, host, HOST_SECURITY_CAPS)
-    return HOST_SECURITY_CAPS
+        for container in engine.containers(plan.spec.name, labels.ROLE_HOST):
+            engine.remove_container(container.id)
+        _create_host(engine, plan, host, HOST_SECURITY_CAPS)
+        security = HOST_SECURITY_CAPS
+    _remember_security(engine, security)
+    return security
+
+
+def _security_memo() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "dockerlan" / "engines.json"
+
+
+def _remembered_security(engine: Engine) -> str | None:
+    """What an earlier run learned this engine grants, so no lab pays for the probe twice.
+
+    A wrong memo is harmless: privileged is only remembered where it worked,
+    and capabilities work everywhere privileged does.
+    """
+    try:
+        memo = json.loads(_security_memo().read_text())
+    except (OSError, ValueError):
+        return None
+    value = memo.get(engine.engine_id())
+    return str(value) if value in (HOST_SECURITY_PRIVILEGED, HOST_SECURITY_CAPS) else None
+
+
+def _remember_security(engine: Engine, security: str) -> None:
+    path = _security_memo()
+    try:
+        memo = json.loads(path.read_text()) if path.exists() else {}
+        memo[engine.engine_id()] = security
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(memo, indent=1))
+    except (OSError, ValueError):
+        pass  # only a missed shortcut
 
 
 def _create_host(engine: Engine, plan: LabPlan, host: HostPlan, security: str) -> None:
@@ -242,24 +294,37 @@ def _create_host(engine: Engine, plan: LabPlan, host: HostPlan, security: str) -
     engine.start(container_id)
 
 
-def _ensure_proc_image(engine: Engine, plan: LabPlan) -> bool:
-    """Copy the procs' image from the outer engine into every host that lacks it."""
-    image = plan.spec.image
-    wanted_id = images.image_id(engine, image)
-    needy = [
-        h for h in plan.hosts if not inner.image_present(engine, h.container, image, wanted_id)
-    ]
-    if not needy:
-        return False
-    with tempfile.TemporaryDirectory(prefix="dockerlan-image-") as tmp:
-        bundle = images.save_image_archive(engine, image, Path(tmp))
+class ImageBundle:
+    """The procs' image saved once from the outer engine, loaded into hosts that lack it."""
 
-        def load(host: HostPlan) -> None:
-            with bundle.open("rb") as data:
-                inner.load_image(engine, host.container, data)
+    def __init__(self, engine: Engine, image: str) -> None:
+        self.engine = engine
+        self.image = image
+        self.image_id = images.image_id(engine, image)
+        self.lock = threading.Lock()
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.archive: Path | None = None
 
-        each(load, needy)
-    return True
+    def __enter__(self) -> ImageBundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+    def load_into(self, container: str) -> bool:
+        """Load the image into one host unless it has it already; returns whether it did."""
+        if inner.image_present(self.engine, container, self.image, self.image_id):
+            return False
+        with self.lock:
+            if self.archive is None:
+                self.tmp = tempfile.TemporaryDirectory(prefix="dockerlan-image-")
+                self.archive = images.save_image_archive(
+                    self.engine, self.image, Path(self.tmp.name)
+                )
+        with self.archive.open("rb") as data:
+            inner.load_image(self.engine, container, data)
+        return True
 
 
 @dataclass(frozen=True)

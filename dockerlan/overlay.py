@@ -38,13 +38,17 @@ def ensure_vxlan(engine: Engine, host: HostPlan) -> None:
         sh(engine, host.container, " && ".join(commands))
 
 
+PEERS_SCRIPT = (
+    f"ip link show {VXLAN_DEVICE} >/dev/null 2>&1 && bridge -j fdb show dev {VXLAN_DEVICE} "
+    "|| echo []"
+)
+
+
 def read_peers(engine: Engine, container: str) -> list[str]:
     """The peers the host's VXLAN floods to, as its kernel has them (none without one)."""
-    out = sh(
-        engine,
-        container,
-        f"ip link show {VXLAN_DEVICE} >/dev/null 2>&1 && bridge -j fdb show dev {VXLAN_DEVICE} "
-        "|| echo []",
-    )
+    return parse_peers(sh(engine, container, PEERS_SCRIPT))
+
+
+def parse_peers(out: str) -> list[str]:
     entries = json.loads(out or "[]")
     return sorted(str(e["dst"]) for e in entries if e.get("mac") == FLOOD_MAC and "dst" in e)

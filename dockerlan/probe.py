@@ -11,7 +11,6 @@ reported as retried.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from dockerlan.engine import Engine
@@ -42,6 +41,7 @@ class Pair:
 class Source:
     host_container: str
     proc: str
+    pid: int
     targets: dict[str, str]  # address -> proc name
 
 
@@ -55,9 +55,8 @@ def fping_script(sources: list[Source], options: str) -> str:
     for source in sources:
         targets = " ".join(sorted(source.targets))
         lines.append(
-            f"( pid=$(docker inspect -f '{{{{.State.Pid}}}}' {shlex.quote(source.proc)}) && "
-            f'nsenter -t "$pid" -n fping -q {options} {targets} 2>&1 '
-            f"| sed 's/^/{source.proc} /' ) &"
+            f"nsenter -t {source.pid} -n fping -q {options} {targets} 2>&1 "
+            f"| sed 's/^/{source.proc} /' &"
         )
     lines.append("wait")
     return "\n".join(lines)
@@ -99,7 +98,7 @@ def _run_round(
 def _sources(state: LabState) -> list[Source]:
     everyone = {p.address: p.name for h in state.hosts for p in h.procs if p.address}
     return [
-        Source(h.container, p.name, {a: n for a, n in everyone.items() if n != p.name})
+        Source(h.container, p.name, p.pid, {a: n for a, n in everyone.items() if n != p.name})
         for h in state.hosts
         for p in h.procs
         if p.state == "running"
@@ -114,7 +113,10 @@ def ping_matrix(engine: Engine, state: LabState) -> list[Pair]:
     failed = {(s, d) for (s, d), rtts in first.items() if not any(r is not None for r in rtts)}
     retry_sources = [
         Source(
-            s.host_container, s.proc, {a: n for a, n in s.targets.items() if (s.proc, n) in failed}
+            s.host_container,
+            s.proc,
+            s.pid,
+            {a: n for a, n in s.targets.items() if (s.proc, n) in failed},
         )
         for s in sources
         if any((s.proc, n) in failed for n in s.targets.values())

@@ -5,6 +5,7 @@ Progress goes to stderr so stdout stays clean for data (tables, JSON).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,27 @@ class Phases:
         if not self.quiet:
             self.console.print(f"[green]✓[/] {title} [dim]({elapsed:.1f}s)[/]")
 
+    @contextmanager
+    def steps(self, titles: list[str], total: int) -> Iterator[StepTracker]:
+        """Steps that `total` workers (one per host) go through concurrently.
+
+        Nothing waits for the slowest host between steps; a step's tick line is
+        printed when every host has passed it.
+        """
+        tracker = StepTracker(self, titles, total)
+        status = None
+        if not self.quiet and self.console.is_terminal:
+            status = self.console.status(tracker.summary())
+            status.start()
+        self._status = status
+        try:
+            yield tracker
+        except BaseException:
+            self._finish(status)
+            tracker.fail()
+            raise
+        self._finish(status)
+
     def update(self, text: str) -> None:
         """Show what a running phase is doing now (the spinner's text)."""
         status = self._status
@@ -64,6 +86,45 @@ class Phases:
         if status is not None:
             status.stop()  # type: ignore[attr-defined]
         self._status = None
+
+
+class StepTracker:
+    """Counts hosts through steps; prints each step once all hosts are past it."""
+
+    def __init__(self, phases: Phases, titles: list[str], total: int) -> None:
+        self.phases = phases
+        self.titles = titles
+        self.total = total
+        self.counts = [0] * len(titles)
+        self.printed = 0
+        self.start = self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def done(self, step: int) -> None:
+        """One host finished `step` (an index into titles)."""
+        with self.lock:
+            self.counts[step] += 1
+            while self.printed < len(self.titles) and self.counts[self.printed] >= self.total:
+                now = time.monotonic()
+                title = self.titles[self.printed]
+                self.phases.timer.timings.append((title, now - self.last))
+                if not self.phases.quiet:
+                    self.phases.console.print(
+                        f"[green]✓[/] {title} [dim]({now - self.start:.1f}s)[/]"
+                    )
+                self.last = now
+                self.printed += 1
+            self.phases.update(self.summary())
+
+    def summary(self) -> str:
+        if self.printed >= len(self.titles):
+            return "done"
+        step = self.printed
+        return f"{self.titles[step]} ({self.counts[step]}/{self.total})"
+
+    def fail(self) -> None:
+        if self.printed < len(self.titles) and not self.phases.quiet:
+            self.phases.console.print(f"[red]✗[/] {self.titles[self.printed]}")
 
 
 def silent() -> Phases:

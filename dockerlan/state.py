@@ -81,14 +81,22 @@ def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
     return state
 
 
+_SECTION = "--dockerlan-section--"
+
+
 def _read_host(engine: Engine, host: HostState) -> None:
+    # One exec for all three: status and ping-matrix ask every host at once.
+    script = f"\necho {_SECTION}\n".join(
+        [inner.ROUTES_SCRIPT, inner.PROCS_SCRIPT, overlay.PEERS_SCRIPT]
+    )
     try:
-        host.routes = inner.read_routes(engine, host.container)
-        host.procs = inner.read_procs(engine, host.container)
-        host.peers = overlay.read_peers(engine, host.container)
-    except DockerlanError:
+        routes, procs, peers = inner.sh(engine, host.container, script).split(_SECTION + "\n")
+    except (DockerlanError, ValueError):
         host.state = "starting"
         return
+    host.routes = inner.parse_routes(routes)
+    host.procs = inner.parse_procs(procs)
+    host.peers = overlay.parse_peers(peers)
     for route in host.routes:
         if route.get("dev") == inner.LAN_BRIDGE and route.get("scope") == "link":
             host.lan = route["dst"]

@@ -30,6 +30,8 @@ install_packages() {
     # Test tools: ping in the exported labs' namespaces, Graphviz to check `show --format dot`.
     command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
     command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
+    # Benchmarks: the namespace baseline pings with fping.
+    command -v fping >/dev/null 2>&1 || missing="$missing fping"
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
     if [ -n "$missing" ]; then
         # shellcheck disable=SC2086 # word splitting is the point
