@@ -39,14 +39,12 @@ def time_plot(results: dict[str, Any]) -> str:
     for decade in range(math.floor(lo), math.ceil(hi) + 1):
         v = 10.0**decade
         if lo <= decade <= hi:
-            parts.append(
-                f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-            )
+            yv = f"{y(v):.1f}"
+            parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{yv}" y2="{yv}" stroke="#ddd"/>')
             parts.append(f'<text x="{LEFT - 8}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
     for i, (size, n) in enumerate(zip(sizes, procs, strict=True)):
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{H - BOTTOM + 18}" text-anchor="middle">{size} ({n} procs)</text>'
-        )
+        label = f"{size} ({n} procs)"
+        parts.append(f'<text x="{x(i):.1f}" y="{H - BOTTOM + 18}" text-anchor="middle">{label}</text>')
     for k, (key, label, colour) in enumerate(SERIES):
         points = [
             (x(i), y(results[s]["median"][key]))
