@@ -43,8 +43,8 @@ def time_plot(results: dict[str, Any]) -> str:
             parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{yv}" y2="{yv}" stroke="#ddd"/>')
             parts.append(f'<text x="{LEFT - 8}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
     for i, (size, n) in enumerate(zip(sizes, procs, strict=True)):
-        label = f"{size} ({n} procs)"
-        parts.append(f'<text x="{x(i):.1f}" y="{H - BOTTOM + 18}" text-anchor="middle">{label}</text>')
+        at = f'x="{x(i):.1f}" y="{H - BOTTOM + 18}"'
+        parts.append(f'<text {at} text-anchor="middle">{size} ({n} procs)</text>')
     for k, (key, label, colour) in enumerate(SERIES):
         points = [
             (x(i), y(results[s]["median"][key]))
