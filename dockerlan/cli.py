@@ -90,6 +90,12 @@ def user_errors(fn: F) -> F:
         except KeyboardInterrupt:
             _print_error("interrupted", "`dockerlan down` removes whatever a lab left behind")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: still one line, the traceback on request
+            _print_error(f"internal error: {type(exc).__name__}: {exc}", "run with -v for details")
+            _traceback_if_verbose()
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -143,6 +149,7 @@ def up(
     """Create a lab, or converge a running one to new --hosts/--procs."""
     # Every check that needs no engine comes first, so bad input touches nothing.
     offline = _offline_spec(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
+    _preflight(offline)
     engine = Engine()
     spec = lifecycle.resolve_spec(
         engine,
@@ -166,6 +173,17 @@ def up(
         for title, seconds in phases.timer.timings:
             err.print(f"  {seconds:6.2f}s  {title}")
     err.print(f"[dim]next: dockerlan ping-matrix --name {name} · dockerlan status --name {name}[/]")
+
+
+def _preflight(spec: LabSpec) -> None:
+    """Say which machine limits this lab would hit, with the fix, before building it."""
+    from dockerlan import preflight
+
+    for finding in preflight.check_machine(spec):
+        if finding.fatal:
+            raise DockerlanError(finding.problem, hint=finding.fix)
+        err.print(f"[yellow]warning:[/] {finding.problem}", highlight=False)
+        err.print(f"[dim]  fix: {finding.fix}[/]", highlight=False)
 
 
 def _offline_spec(

@@ -228,3 +228,36 @@ def parse_procs(out: str) -> list[ProcState]:
             address = parts[3] if len(parts) > 3 else ""
             rows.append(ProcState(parts[0].lstrip("/"), address, parts[1], int(parts[2])))
     return sorted(rows, key=lambda r: int(r.name[1:]) if r.name[1:].isdigit() else 1 << 30)
+
+
+def pin_neighbours(engine: Engine, host: HostPlan) -> None:
+    """Write every neighbour a proc and its host talk to on br0 as a permanent entry.
+
+    The kernel's neighbour (ARP) table limit is machine-wide, not per
+    namespace (net.ipv4.neigh.default.gc_thresh3, 1024 by default), and a
+    16x16 lab's full matrix needs about 4,600 entries: past the limit it logs
+    "neighbor table overflow" and drops packets (design brief). Permanent
+    entries are not counted against it, and the host knows every address and
+    MAC of its LAN, so it pins them: each proc gets br0 and its LAN
+    neighbours, br0 gets each proc.
+    """
+    script = f"""
+set -e
+br=$(cat /sys/class/net/{LAN_BRIDGE}/address)
+ids=$(docker ps -q --filter label={labels.ROLE}={labels.ROLE_PROC})
+[ -n "$ids" ] || exit 0
+docker inspect -f '{{{{.State.Pid}}}} {{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} \
+{{{{.MacAddress}}}}{{{{end}}}}' $ids > /tmp/dockerlan-lan
+while read -r pid ip mac; do
+    {{
+        echo "neigh replace {host.bridge} lladdr $br dev eth0 nud permanent"
+        while read -r _ other othermac; do
+            [ "$other" = "$ip" ] ||
+                echo "neigh replace $other lladdr $othermac dev eth0 nud permanent"
+        done < /tmp/dockerlan-lan
+    }} | nsenter -t "$pid" -n ip -batch -
+    echo "neigh replace $ip lladdr $mac dev {LAN_BRIDGE} nud permanent"
+done < /tmp/dockerlan-lan | ip -batch -
+rm -f /tmp/dockerlan-lan
+"""
+    sh(engine, host.container, script)

@@ -180,6 +180,8 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
             inner.apply_routes(engine, host)
             if plan.overlay:
                 overlay.ensure_vxlan(engine, host)
+            else:
+                inner.pin_neighbours(engine, host)
             inner.write_hosts_files(engine, host, names)
             steps.done(3)
             return changed
@@ -346,7 +348,6 @@ def down(engine: Engine, lab: str | None) -> DownResult:
     for net in networks:
         engine.remove_network(net.id)
     volumes = engine.volumes(lab)
-    for volume in volumes:
-        engine.remove_volume(volume.name)
+    each(lambda v: engine.remove_volume(v.name), volumes)
     images.remove_dangling_builds(engine)
     return DownResult(len(containers), len(networks), len(volumes))

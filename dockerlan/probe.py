@@ -50,15 +50,20 @@ RETRY_ROUND = "-C 3 -p 200 -i 5 -t 1000"
 
 
 def fping_script(sources: list[Source], options: str) -> str:
-    """One shell script for one host: an fping per local proc, all in parallel."""
-    lines = []
+    """One shell script for one host: an fping per local proc, all in parallel.
+
+    Each fping writes to its own file, printed whole after all are done:
+    concurrent writers into one pipe would interleave mid-line.
+    """
+    lines = ["out=$(mktemp -d)"]
     for source in sources:
         targets = " ".join(sorted(source.targets))
         lines.append(
-            f"nsenter -t {source.pid} -n fping -q {options} {targets} 2>&1 "
-            f"| sed 's/^/{source.proc} /' &"
+            f'nsenter -t {source.pid} -n fping -q {options} {targets} > "$out/{source.proc}" 2>&1 &'
         )
     lines.append("wait")
+    lines += [f"sed 's/^/{s.proc} /' \"$out/{s.proc}\"" for s in sources]
+    lines.append('rm -rf "$out"')
     return "\n".join(lines)
 
 
@@ -74,8 +79,16 @@ def parse_fping(
         dst = sources[parts[0]].targets.get(parts[1])
         if dst is None:
             continue
-        results[(parts[0], dst)] = [None if t == "-" else float(t) for t in parts[3:]]
+        results[(parts[0], dst)] = [_rtt(t) for t in parts[3:]]
     return results
+
+
+def _rtt(text: str) -> float | None:
+    """One fping -C figure: a round trip in ms, or None for a lost echo."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _run_round(

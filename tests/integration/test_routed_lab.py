@@ -154,3 +154,18 @@ def test_show_draws_the_live_lab(table_lab: str, tmp_path: object) -> None:
     root = ET.parse(svg).getroot()
     groups = [g.get("class") for g in root.iter("{http://www.w3.org/2000/svg}g")]
     assert groups.count("host") == 2 and groups.count("proc") == 4
+
+
+def test_lan_neighbours_are_pinned_so_big_labs_do_not_overflow_the_arp_table(
+    main_lab: str,
+) -> None:
+    neighbours = sh_in(main_lab, "p5", "ip neigh show dev eth0").stdout
+    permanent = {line.split()[0] for line in neighbours.splitlines() if "PERMANENT" in line}
+    assert permanent == {"10.0.1.1", "10.0.1.2", "10.0.1.4", "10.0.1.5"}, neighbours
+    on_bridge = sh_in(main_lab, "h1", "ip neigh show dev br0 nud permanent").stdout
+    assert {line.split()[0] for line in on_bridge.splitlines()} == {
+        "10.0.1.2",
+        "10.0.1.3",
+        "10.0.1.4",
+        "10.0.1.5",
+    }
