@@ -20,6 +20,7 @@ from labtools import (
     host_ids,
     lab_objects,
     orphan_cgroups,
+    sh_in,
 )
 
 from dockerlan.model import DEFAULT_PROC_IMAGE
@@ -191,6 +192,59 @@ def test_a_stopped_lab_comes_back_with_up(client: docker.DockerClient) -> None:
         dl("up", "--name", lab, "--hosts", "2", "--procs", "1", "--quiet")
         matrix = dl_json("ping-matrix", "--name", lab)
         assert (matrix["ok"], matrix["failed"]) == (2, 0)
+    finally:
+        dl("down", "--name", lab)
+    assert lab_objects(client, lab) == NOTHING
+
+
+@pytest.fixture()
+def image_without_ping(client: docker.DockerClient) -> Iterator[str]:
+    """A proc image with no ping and no shell: only busybox's sleep, called directly."""
+    dockerfile = (
+        f"FROM {DEFAULT_PROC_IMAGE} AS full\n"
+        "FROM scratch\n"
+        "COPY --from=full /bin/busybox /bin/sleep\n"
+        'CMD ["/bin/sleep", "86400"]\n'
+    ).encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    tag = "dlt-noping:latest"
+    client.images.build(
+        fileobj=context,
+        custom_context=True,
+        tag=tag,
+        labels={TEST_LABEL: "noping"},
+        rm=True,
+        forcerm=True,
+    )
+    yield tag
+    client.images.remove(tag, force=True)
+
+
+def test_ping_matrix_works_for_procs_without_ping_or_shell(
+    client: docker.DockerClient, image_without_ping: str
+) -> None:
+    lab = "dlt-noping"
+    try:
+        dl(
+            "up",
+            "--name",
+            lab,
+            "--hosts",
+            "2",
+            "--procs",
+            "2",
+            "--image",
+            image_without_ping,
+            "--quiet",
+        )
+        assert sh_in(lab, "p0", "true", check=False).returncode != 0, "the image has no shell"
+        matrix = dl_json("ping-matrix", "--name", lab)
+        assert (matrix["ok"], matrix["failed"]) == (12, 0)
     finally:
         dl("down", "--name", lab)
     assert lab_objects(client, lab) == NOTHING
