@@ -9,6 +9,7 @@ from dockerlan import inner, labels, overlay
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
 from dockerlan.model import LabPlan, LabSpec, plan_lab
+from dockerlan.parallel import each
 
 
 @dataclass
@@ -44,9 +45,9 @@ def plan_of(state: LabState) -> LabPlan:
     return plan_lab(replace(state.spec, hosts=len(state.hosts), procs=procs))
 
 
-def lab_spec(engine: Engine, lab: str) -> LabSpec | None:
+def lab_spec(engine: Engine, lab: str, networks: list[Any] | None = None) -> LabSpec | None:
     """The fixed part of a lab's spec, kept as a label on its internet network."""
-    for net in engine.networks(lab):
+    for net in engine.networks(lab) if networks is None else networks:
         text = (net.attrs.get("Labels") or {}).get(labels.SPEC)
         if text:
             return LabSpec.from_json(text)
@@ -64,8 +65,8 @@ def _host_index(name: str) -> int:
 
 def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
     """The lab as Docker sees it; deep also asks each running host for routes and procs."""
-    spec = lab_spec(engine, lab)
     networks = engine.networks(lab)
+    spec = lab_spec(engine, lab, networks)
     hosts = []
     for name, container in sorted(
         host_containers(engine, lab).items(), key=lambda kv: _host_index(kv[0])
@@ -75,8 +76,6 @@ def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
         hosts.append(HostState(name, container.name, container.status, address))
     state = LabState(lab, spec, networks[0].name if networks else None, hosts)
     if deep:
-        from dockerlan.parallel import each
-
         each(lambda h: _read_host(engine, h), [h for h in hosts if h.state == "running"])
     return state
 

@@ -7,9 +7,11 @@ earlier run that was killed without touching anybody else's labs.
 from __future__ import annotations
 
 import glob
+import io
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +99,23 @@ def remove_test_leftovers(client: docker.DockerClient) -> None:
         network.remove()
     for image in client.images.list(filters={"label": TEST_LABEL}):
         client.images.remove(image.id, force=True)
+
+
+def build_test_image(client: docker.DockerClient, tag: str, dockerfile: str) -> str:
+    """An image from a Dockerfile text alone, labelled so leftovers are cleaned."""
+    data = dockerfile.encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    client.images.build(
+        fileobj=context,
+        custom_context=True,
+        tag=tag,
+        labels={TEST_LABEL: tag},
+        rm=True,
+        forcerm=True,
+    )
+    return tag

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import signal
 import subprocess
-import tarfile
 import time
 from collections.abc import Iterator
 
@@ -13,7 +11,7 @@ import docker
 import pytest
 from labtools import (
     CLI,
-    TEST_LABEL,
+    build_test_image,
     cgroups_of,
     dl,
     dl_json,
@@ -100,24 +98,9 @@ def test_a_killed_up_is_cleaned_by_down(client: docker.DockerClient) -> None:
 @pytest.fixture()
 def broken_image(client: docker.DockerClient) -> Iterator[str]:
     """An image whose containers cannot start: its entrypoint does not exist."""
-    dockerfile = f'FROM {DEFAULT_PROC_IMAGE}\nENTRYPOINT ["/no/such/program"]\n'.encode()
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile))
-    context.seek(0)
-    tag = "dlt-broken:latest"
-    client.images.build(
-        fileobj=context,
-        custom_context=True,
-        tag=tag,
-        labels={TEST_LABEL: "broken"},
-        rm=True,
-        forcerm=True,
-    )
-    yield tag
-    client.images.remove(tag, force=True)
+    dockerfile = f'FROM {DEFAULT_PROC_IMAGE}\nENTRYPOINT ["/no/such/program"]\n'
+    yield build_test_image(client, "dlt-broken:latest", dockerfile)
+    client.images.remove("dlt-broken:latest", force=True)
 
 
 def test_a_failed_up_removes_what_it_created(
@@ -205,24 +188,9 @@ def image_without_ping(client: docker.DockerClient) -> Iterator[str]:
         "FROM scratch\n"
         "COPY --from=full /bin/busybox /bin/sleep\n"
         'CMD ["/bin/sleep", "86400"]\n'
-    ).encode()
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile))
-    context.seek(0)
-    tag = "dlt-noping:latest"
-    client.images.build(
-        fileobj=context,
-        custom_context=True,
-        tag=tag,
-        labels={TEST_LABEL: "noping"},
-        rm=True,
-        forcerm=True,
     )
-    yield tag
-    client.images.remove(tag, force=True)
+    yield build_test_image(client, "dlt-noping:latest", dockerfile)
+    client.images.remove("dlt-noping:latest", force=True)
 
 
 def test_ping_matrix_works_for_procs_without_ping_or_shell(

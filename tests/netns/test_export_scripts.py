@@ -50,6 +50,34 @@ def _own_links() -> set[str]:
     return {n for n in names if not n.startswith(("veth", "br-", "docker"))}
 
 
+def _unanswered_pairs(plan: LabPlan) -> list[tuple[str, str]]:
+    """Every ordered pair of procs whose single ping got no answer."""
+    failed = []
+    for src in plan.procs:
+        for dst in plan.procs:
+            if src == dst:
+                continue
+            run = subprocess.run(
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    f"{plan.spec.name}-{src.name}",
+                    "ping",
+                    "-c",
+                    "1",
+                    "-W",
+                    "2",
+                    str(dst.address),
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if run.returncode != 0:
+                failed.append((src.name, dst.name))
+    return failed
+
+
 @pytest.fixture()
 def lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LabPlan, Path, Path]]:
     spec: LabSpec = request.param
@@ -86,30 +114,7 @@ def test_the_exercise_table_is_read_back_from_the_kernel(lab: tuple[LabPlan, Pat
 @pytest.mark.parametrize("lab", [THREE_BY_FOUR], indirect=True)
 def test_every_proc_namespace_pings_every_other(lab: tuple[LabPlan, Path, Path]) -> None:
     plan = lab[0]
-    failed = []
-    for src in plan.procs:
-        for dst in plan.procs:
-            if src == dst:
-                continue
-            run = subprocess.run(
-                [
-                    "ip",
-                    "netns",
-                    "exec",
-                    f"dlt-x3-{src.name}",
-                    "ping",
-                    "-c",
-                    "1",
-                    "-W",
-                    "2",
-                    str(dst.address),
-                ],
-                capture_output=True,
-                text=True,
-            )
-            if run.returncode != 0:
-                failed.append((src.name, dst.name))
-    assert failed == []
+    assert _unanswered_pairs(plan) == []
     far = _in("dlt-x3-p0", "ping", "-c", "1", str(plan.procs[-1].address))
     assert "ttl=62" in far
 
@@ -138,29 +143,7 @@ def test_the_overlay_script_makes_one_lan_with_the_tunnel_mtu(
     lab: tuple[LabPlan, Path, Path],
 ) -> None:
     plan, _, delete = lab
-    failed = []
-    for src in plan.procs:
-        for dst in plan.procs:
-            if src != dst:
-                run = subprocess.run(
-                    [
-                        "ip",
-                        "netns",
-                        "exec",
-                        f"dlt-xo-{src.name}",
-                        "ping",
-                        "-c",
-                        "1",
-                        "-W",
-                        "2",
-                        str(dst.address),
-                    ],
-                    capture_output=True,
-                    text=True,
-                )
-                if run.returncode != 0:
-                    failed.append((src.name, dst.name))
-    assert failed == []
+    assert _unanswered_pairs(plan) == []
     last = str(plan.procs[-1].address)
     assert "ttl=64" in _in("dlt-xo-p0", "ping", "-c", "1", last), "no router between hosts"
     assert "1 received" in _in("dlt-xo-p0", "ping", "-M", "do", "-c", "1", "-s", "1422", last)
