@@ -50,15 +50,18 @@ def lab_objects(client: docker.DockerClient, lab: str) -> dict[str, list[str]]:
     """Every container, network and volume carrying the lab's label."""
     flt = {"label": [f"{labels.LAB}={lab}"]}
     return {
-        "containers": [c.name for c in client.containers.list(all=True, filters=flt)],
+        "containers": [
+            c["Names"][0].lstrip("/") for c in client.api.containers(all=True, filters=flt)
+        ],
         "networks": [n.name for n in client.networks.list(filters=flt)],
         "volumes": [v.name for v in client.volumes.list(filters=flt)],
     }
 
 
 def host_ids(client: docker.DockerClient, lab: str) -> list[str]:
+    """One list call, no inspect per container: safe while `up` creates and removes."""
     flt = {"label": [f"{labels.LAB}={lab}", f"{labels.ROLE}={labels.ROLE_HOST}"]}
-    return [c.id for c in client.containers.list(all=True, filters=flt)]
+    return [c["Id"] for c in client.api.containers(all=True, filters=flt)]
 
 
 def cgroups_of(container_id: str) -> list[str]:

@@ -128,7 +128,7 @@ def test_an_interrupted_up_removes_what_it_created(client: docker.DockerClient) 
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode != 0
-    assert "interrupted" in stderr
+    assert "interrupted" in stderr, stderr
     assert lab_objects(client, lab) == NOTHING
 
 
