@@ -12,6 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
 @dataclass
@@ -58,19 +66,30 @@ class Phases:
         Nothing waits for the slowest host between steps; a step's tick line is
         printed when every host has passed it.
         """
-        tracker = StepTracker(self, titles, total)
-        status = None
+        bars = None
         if not self.quiet and self.console.is_terminal:
-            status = self.console.status(tracker.summary())
-            status.start()
-        self._status = status
+            # One bar per step, counting hosts; it goes away when the steps end,
+            # leaving the tick lines.
+            bars = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+        tracker = StepTracker(self, titles, total, bars)
         try:
+            if bars is not None:
+                bars.start()
             yield tracker
         except BaseException:
-            self._finish(status)
             tracker.fail()
             raise
-        self._finish(status)
+        finally:
+            if bars is not None:
+                bars.stop()
 
     def update(self, text: str) -> None:
         """Show what a running phase is doing now (the spinner's text)."""
@@ -91,10 +110,14 @@ class Phases:
 class StepTracker:
     """Counts hosts through steps; prints each step once all hosts are past it."""
 
-    def __init__(self, phases: Phases, titles: list[str], total: int) -> None:
+    def __init__(
+        self, phases: Phases, titles: list[str], total: int, bars: Progress | None = None
+    ) -> None:
         self.phases = phases
         self.titles = titles
         self.total = total
+        self.bars = bars
+        self.tasks = [bars.add_task(t, total=total) for t in titles] if bars else []
         self.counts = [0] * len(titles)
         self.printed = 0
         self.start = self.last = time.monotonic()
@@ -104,6 +127,8 @@ class StepTracker:
         """One host finished `step` (an index into titles)."""
         with self.lock:
             self.counts[step] += 1
+            if self.bars is not None:
+                self.bars.advance(self.tasks[step])
             while self.printed < len(self.titles) and self.counts[self.printed] >= self.total:
                 now = time.monotonic()
                 title = self.titles[self.printed]
@@ -114,13 +139,6 @@ class StepTracker:
                     )
                 self.last = now
                 self.printed += 1
-            self.phases.update(self.summary())
-
-    def summary(self) -> str:
-        if self.printed >= len(self.titles):
-            return "done"
-        step = self.printed
-        return f"{self.titles[step]} ({self.counts[step]}/{self.total})"
 
     def fail(self) -> None:
         if self.printed < len(self.titles) and not self.phases.quiet:
