@@ -10,11 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dockerlan import (
-    cli_plans,  # noqa: F401  (registers show and export)
-    lifecycle,
-    render,
-)
+from dockerlan import cli_plans, lifecycle, render
 from dockerlan import images as image_builds
 from dockerlan.clikit import (
     HostsOption,
@@ -29,8 +25,8 @@ from dockerlan.clikit import (
     images_app,
     offline_spec,
     out,
-    preflight,
     user_errors,
+    warn_about_limits,
 )
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
@@ -65,7 +61,7 @@ def up(
     """Create a lab, or converge a running one to new --hosts/--procs."""
     # Every check that needs no engine comes first, so bad input touches nothing.
     offline = offline_spec(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
-    preflight(offline)
+    warn_about_limits(offline)
     engine = Engine()
     spec = lifecycle.resolve_spec(
         engine,

@@ -49,7 +49,10 @@ InternetOption = Annotated[
     typer.Option(help="The internet between hosts (default: the first free /24 of 172.30.0.0/16)."),
 ]
 LanOption = Annotated[str, typer.Option(help="The LAN range, one /24 per host.")]
-ModeOption = Annotated[str, typer.Option(help="How hosts join their LANs: routed.")]
+ModeOption = Annotated[
+    str,
+    typer.Option(help="routed (a subnet per host) or overlay (one LAN over VXLAN)."),
+]
 
 
 def user_errors(fn: F) -> F:
@@ -115,7 +118,7 @@ def _global(
     _verbose = verbose
 
 
-def preflight(spec: LabSpec) -> None:
+def warn_about_limits(spec: LabSpec) -> None:
     """Say which machine limits this lab would hit, with the fix, before building it."""
     from dockerlan import preflight
 

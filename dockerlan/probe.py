@@ -11,7 +11,7 @@ reported as retried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dockerlan.engine import Engine
 from dockerlan.inner import sh
@@ -125,12 +125,7 @@ def ping_matrix(engine: Engine, state: LabState) -> list[Pair]:
     first = _run_round(engine, sources, FIRST_ROUND)
     failed = {(s, d) for (s, d), rtts in first.items() if not any(r is not None for r in rtts)}
     retry_sources = [
-        Source(
-            s.host_container,
-            s.proc,
-            s.pid,
-            {a: n for a, n in s.targets.items() if (s.proc, n) in failed},
-        )
+        replace(s, targets={a: n for a, n in s.targets.items() if (s.proc, n) in failed})
         for s in sources
         if any((s.proc, n) in failed for n in s.targets.values())
     ]

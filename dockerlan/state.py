@@ -41,7 +41,7 @@ def plan_of(state: LabState) -> LabPlan:
     """The plan of a running lab at its current size (`up` may have resized it)."""
     if state.spec is None or not state.hosts:
         raise DockerlanError(f"lab {state.name!r} has no recorded settings")
-    procs = max((len(h.procs) for h in state.hosts), default=state.spec.procs) or state.spec.procs
+    procs = max(len(h.procs) for h in state.hosts) or state.spec.procs
     return plan_lab(replace(state.spec, hosts=len(state.hosts), procs=procs))
 
 
