@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import docker.errors
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from dockerlan import __version__
 from dockerlan.errors import DockerlanError, StepError
@@ -65,9 +66,9 @@ def user_errors(fn: F) -> F:
         except DockerlanError as exc:
             _print_error(exc.message, exc.hint)
             if isinstance(exc, StepError) and exc.output:
-                err.print(
-                    f"[dim]{exc.command}[/]\n{exc.output.strip()}", markup=False, highlight=False
-                )
+                if exc.command:
+                    err.print(Text(exc.command, style="dim"))
+                err.print(exc.output.strip(), markup=False, highlight=False)
             _traceback_if_verbose()
             raise typer.Exit(1) from None
         except docker.errors.DockerException as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -21,6 +21,8 @@ from docker.models.containers import Container
 from dockerlan import labels
 from dockerlan.errors import EngineError, StepError
 
+CLIENT_TIMEOUT = 120
+"""Seconds an API call, or a stream with nothing new, may take before it fails."""
 HOST_SECURITY_CAPS = "capabilities"
 HOST_SECURITY_PRIVILEGED = "privileged"
 
@@ -28,7 +30,7 @@ HOST_SECURITY_PRIVILEGED = "privileged"
 def connect() -> docker.DockerClient:
     """A client for the engine in the environment (DOCKER_HOST or the local socket)."""
     try:
-        client = docker.from_env(timeout=120)
+        client = docker.from_env(timeout=CLIENT_TIMEOUT)
         client.ping()
     except Exception as exc:  # the SDK raises several types for "no engine"
         raise EngineError(
@@ -205,8 +207,36 @@ class Engine:
             return ""
 
     def put_file(self, container: str, directory: str, archive: Any) -> None:
-        """Copy a tar archive's members into a directory of a container."""
+        """Copy a tar archive's members into a directory of a container (also a stopped one)."""
         self.api.put_archive(container, directory, archive)
+
+    def follow_logs(self, container: str) -> Generator[str, None, None]:
+        """Every line the container wrote and writes, until it stops or the caller closes."""
+        stream = self.api.logs(container, stream=True, follow=True)
+        try:
+            yield from _lines(stream)
+        finally:
+            stream.close()
+
+    def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:
+        """Run a command in a container and yield its output line by line as it comes."""
+        try:
+            exec_id = self.api.exec_create(container, argv)["Id"]
+        except docker.errors.NotFound:
+            raise EngineError(f"container {container} does not exist") from None
+        yield from _lines(self.api.exec_start(exec_id, stream=True))
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Whole lines out of a stream of byte chunks that split lines anywhere."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.decode(errors="replace")
+    if pending:
+        yield pending.decode(errors="replace")
 
 
 def _security_options(security: str) -> dict[str, Any]:

@@ -177,11 +177,11 @@ def remove_dangling_builds(engine: Engine) -> None:
                 engine.client.images.remove(image.id)
 
 
-def save_image_archive(engine: Engine, name: str, directory: Path) -> Path:
+def save_image_archive(engine: Engine, name: str, directory: Path, member: str) -> Path:
     """Save an image of the outer engine as a tar inside a tar, ready for put_archive.
 
-    The outer tar holds one member, image.tar, which `docker load` reads inside
-    each host.
+    The outer tar holds one member, the image at path `member` (relative to
+    the container's root), which `docker load` reads inside each host.
     """
     try:
         image = engine.client.images.get(name)
@@ -196,7 +196,7 @@ def save_image_archive(engine: Engine, name: str, directory: Path) -> Path:
             out.write(chunk)
     outer = directory / "bundle.tar"
     with tarfile.open(outer, "w") as tar:
-        tar.add(inner, arcname="image.tar")
+        tar.add(inner, arcname=member.lstrip("/"))
     inner.unlink()
     return outer
 

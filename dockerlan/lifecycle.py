@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 import threading
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any
 
-from dockerlan import images, inner, labels, overlay
+from dockerlan import hostscript, images, labels, provision
 from dockerlan.engine import (
     HOST_SECURITY_CAPS,
     HOST_SECURITY_PRIVILEGED,
@@ -153,11 +153,7 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
             )
             changed = True
         changed |= _remove_hosts_beyond(engine, plan)
-        existing = host_containers(engine, spec.name)
-        security = _security_of(existing.values()) or _remembered_security(engine)
-        if security is None:
-            security = _create_first_host(engine, plan, plan.hosts[0])
-            existing = host_containers(engine, spec.name)
+    existing = host_containers(engine, spec.name)
     joining = "VXLAN mesh" if plan.overlay else "Routes"
     titles = [
         f"Hosts h0..h{spec.hosts - 1} running their engines",
@@ -165,28 +161,47 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
         f"LANs br0 and procs p0..p{len(plan.procs) - 1}",
         f"{joining} between hosts, names in every proc",
     ]
-    names = inner.hosts_file(plan)
-    with ImageBundle(engine, spec.image) as bundle, phases.steps(titles, len(plan.hosts)) as steps:
+    token = secrets.token_hex(6)
+    names = hostscript.hosts_file(plan)
+    with ImageBundle(engine, spec.image) as bundle:
+        security = _security_of(existing.values()) or _remembered_security(engine)
+        fresh: set[str] = set()
+        if security is None:
+            with phases.phase("Host security: privileged, or the capabilities it needs"):
+                first = plan.hosts[0]
+                script = hostscript.setup_script(plan, first, bundle.image_id, token)
+                security = _create_first_host(engine, plan, first, bundle, script, names)
+                fresh.add(first.name)
 
         def pipeline(host: HostPlan) -> bool:
-            changed = _ensure_host(engine, plan, host, existing.get(host.name), security)
-            inner.wait_for_engine(engine, host.container)
-            steps.done(0)
-            changed |= bundle.load_into(host.container)
-            steps.done(1)
-            inner.ensure_lan(engine, host, spec.name, plan.lan_mtu)
-            changed |= bool(inner.ensure_procs(engine, host, spec.image, spec.name))
-            steps.done(2)
-            inner.apply_routes(engine, host)
-            if plan.overlay:
-                overlay.ensure_vxlan(engine, host)
-            else:
-                inner.pin_neighbours(engine, host)
-            inner.write_hosts_files(engine, host, names)
-            steps.done(3)
-            return changed
+            script = hostscript.setup_script(plan, host, bundle.image_id, token)
+            passed: set[int] = set()
 
-        changed |= any(each(pipeline, plan.hosts))
+            def step_done(step: int) -> None:  # a second run repeats the steps it passed
+                if step not in passed:
+                    passed.add(step)
+                    steps.done(step)
+
+            container = existing.get(host.name)
+            if host.name in fresh:
+                boot, changed = True, True
+            elif container is None:
+                _create_host(engine, plan, host, security, bundle, script, names)
+                boot, changed = True, True
+            else:
+                provision.deliver(engine, host.container, script, names)
+                boot = changed = container.status != "running"
+                if boot:
+                    engine.start(container.id)
+            run = provision.at_boot if boot else provision.now
+            outcome = run(engine, host.container, token, step_done)
+            if outcome.need_image:
+                bundle.deliver(host.container)
+                outcome = provision.now(engine, host.container, token, step_done)
+            return changed or outcome.changed
+
+        with phases.steps(titles, len(plan.hosts)) as steps:
+            changed |= any(each(pipeline, plan.hosts))
     return changed
 
 
@@ -213,19 +228,6 @@ def _remove_hosts_beyond(engine: Engine, plan: LabPlan) -> bool:
     return bool(extra)
 
 
-def _ensure_host(
-    engine: Engine, plan: LabPlan, host: HostPlan, container: Any, security: str
-) -> bool:
-    """Create the host if missing, start it if stopped; returns whether it did either."""
-    if container is None:
-        _create_host(engine, plan, host, security)
-        return True
-    if container.status != "running":
-        engine.start(container.id)
-        return True
-    return False
-
-
 def _security_of(containers: object) -> str | None:
     for c in containers:  # type: ignore[attr-defined]
         value = c.labels.get(labels.SECURITY)
@@ -234,17 +236,19 @@ def _security_of(containers: object) -> str | None:
     return None
 
 
-def _create_first_host(engine: Engine, plan: LabPlan, host: HostPlan) -> str:
+def _create_first_host(
+    engine: Engine, plan: LabPlan, host: HostPlan, bundle: ImageBundle, script: str, names: str
+) -> str:
     """Try --privileged first; fall back to capabilities where the engine refuses it."""
     try:
-        _create_host(engine, plan, host, HOST_SECURITY_PRIVILEGED)
+        _create_host(engine, plan, host, HOST_SECURITY_PRIVILEGED, bundle, script, names)
         security = HOST_SECURITY_PRIVILEGED
     except Exception as exc:
         if not is_capability_refusal(exc):
             raise
         for container in engine.containers(plan.spec.name, labels.ROLE_HOST):
             engine.remove_container(container.id)
-        _create_host(engine, plan, host, HOST_SECURITY_CAPS)
+        _create_host(engine, plan, host, HOST_SECURITY_CAPS, bundle, script, names)
         security = HOST_SECURITY_CAPS
     _remember_security(engine, security)
     return security
@@ -280,7 +284,19 @@ def _remember_security(engine: Engine, security: str) -> None:
         pass  # only a missed shortcut
 
 
-def _create_host(engine: Engine, plan: LabPlan, host: HostPlan, security: str) -> None:
+def _create_host(
+    engine: Engine,
+    plan: LabPlan,
+    host: HostPlan,
+    security: str,
+    bundle: ImageBundle,
+    script: str,
+    names: str,
+) -> None:
+    """Create a host with its setup script and the procs' image inside, then start it.
+
+    The script runs at boot, so a new host needs no exec at all.
+    """
     spec = plan.spec
     engine.create_volume(host.volume, _host_labels(spec, host, labels.ROLE_STORAGE))
     container_id = engine.create_host(
@@ -293,11 +309,16 @@ def _create_host(engine: Engine, plan: LabPlan, host: HostPlan, security: str) -
         security=security,
         lab_labels=_host_labels(spec, host, labels.ROLE_HOST),
     )
+    provision.deliver(engine, container_id, script, names)
+    bundle.deliver(container_id)
     engine.start(container_id)
 
 
 class ImageBundle:
-    """The procs' image saved once from the outer engine, loaded into hosts that lack it."""
+    """The procs' image, saved once from the outer engine and copied into new hosts.
+
+    Their setup script loads it; a host that already has it gets no copy.
+    """
 
     def __init__(self, engine: Engine, image: str) -> None:
         self.engine = engine
@@ -314,19 +335,16 @@ class ImageBundle:
         if self.tmp is not None:
             self.tmp.cleanup()
 
-    def load_into(self, container: str) -> bool:
-        """Load the image into one host unless it has it already; returns whether it did."""
-        if inner.image_present(self.engine, container, self.image, self.image_id):
-            return False
+    def deliver(self, container: str) -> None:
+        """Put the image where the host's setup script looks for it."""
         with self.lock:
             if self.archive is None:
                 self.tmp = tempfile.TemporaryDirectory(prefix="dockerlan-image-")
                 self.archive = images.save_image_archive(
-                    self.engine, self.image, Path(self.tmp.name)
+                    self.engine, self.image, Path(self.tmp.name), hostscript.IMAGE_ARCHIVE
                 )
         with self.archive.open("rb") as data:
-            inner.load_image(self.engine, container, data)
-        return True
+            self.engine.put_file(container, "/", data)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,11 @@ INTERNET_MTU = 1500
 """Docker bridge networks' default MTU, which the internet network keeps."""
 VXLAN_ID = 42
 VXLAN_PORT = 4789
+VXLAN_DEVICE = "vxlan0"
+FLOOD_MAC = "00:00:00:00:00:00"
+"""The all-zeros forwarding entry: flood broadcasts and unknown MACs to a peer."""
+LAN_BRIDGE = "br0"
+"""Each host's LAN bridge keeps the exercise's name."""
 VXLAN_OVERHEAD = 50
 """Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes."""
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dockerlan import inner, labels, overlay
+from dockerlan import inner, labels
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
-from dockerlan.model import LabPlan, LabSpec, plan_lab
+from dockerlan.model import LAN_BRIDGE, LabPlan, LabSpec, plan_lab
 from dockerlan.parallel import each
 
 
@@ -86,7 +86,7 @@ _SECTION = "--dockerlan-section--"
 def _read_host(engine: Engine, host: HostState) -> None:
     # One exec for all three: status and ping-matrix ask every host at once.
     script = f"\necho {_SECTION}\n".join(
-        [inner.ROUTES_SCRIPT, inner.PROCS_SCRIPT, overlay.PEERS_SCRIPT]
+        [inner.ROUTES_SCRIPT, inner.PROCS_SCRIPT, inner.PEERS_SCRIPT]
     )
     try:
         routes, procs, peers = inner.sh(engine, host.container, script).split(_SECTION + "\n")
@@ -95,9 +95,9 @@ def _read_host(engine: Engine, host: HostState) -> None:
         return
     host.routes = inner.parse_routes(routes)
     host.procs = inner.parse_procs(procs)
-    host.peers = overlay.parse_peers(peers)
+    host.peers = inner.parse_peers(peers)
     for route in host.routes:
-        if route.get("dev") == inner.LAN_BRIDGE and route.get("scope") == "link":
+        if route.get("dev") == LAN_BRIDGE and route.get("scope") == "link":
             host.lan = route["dst"]
             host.bridge = route.get("prefsrc", "")
 

@@ -87,6 +87,16 @@ clear_stale_pid_files() {
     rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
 }
 
+# dockerlan puts the host's setup script in place before starting it, so a new
+# host sets itself up with no exec from outside; the script waits for dockerd
+# and reports on stdout, which is the container's log. It runs detached, so
+# tini reaps it and dockerd stays this container's main process.
+start_setup() {
+    if [ -f /etc/dockerlan/setup.sh ]; then
+        ( sh /etc/dockerlan/setup.sh & )
+    fi
+}
+
 # The orchestrator owns forwarding, routes and addresses: the inner engine gets
 # no iptables rules, no NAT and no docker0. /var/lib/docker is a volume, since
 # overlay2 cannot sit on the container's own overlayfs.
@@ -101,4 +111,5 @@ seal_default_route
 make_sysfs_writable
 fix_cgroups
 clear_stale_pid_files
+start_setup
 start_engine

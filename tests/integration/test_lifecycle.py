@@ -180,6 +180,26 @@ def test_a_stopped_lab_comes_back_with_up(client: docker.DockerClient) -> None:
     assert lab_objects(client, lab) == NOTHING
 
 
+def test_up_repairs_a_running_host_that_lost_its_procs_and_image(
+    client: docker.DockerClient,
+) -> None:
+    """The running host's script finds no image and asks for it; up delivers it and reruns."""
+    lab = "dlt-repair"
+    try:
+        dl("up", "--name", lab, "--hosts", "2", "--procs", "2", "--quiet")
+        sh_in(lab, "h1", f"docker rm -f $(docker ps -aq) && docker rmi {DEFAULT_PROC_IMAGE}")
+        assert dl_json("ping-matrix", "--name", lab)["ok"] < 12
+        run = dl("up", "--name", lab, "--hosts", "2", "--procs", "2")
+        assert "converged" in run.stdout
+        matrix = dl_json("ping-matrix", "--name", lab)
+        assert (matrix["ok"], matrix["failed"]) == (12, 0)
+        names = sh_in(lab, "p2", "cat /etc/hosts").stdout
+        assert "10.0.0.2\tp0" in names and "10.0.1.3\tp3" in names
+    finally:
+        dl("down", "--name", lab)
+    assert lab_objects(client, lab) == NOTHING
+
+
 @pytest.fixture()
 def image_without_ping(client: docker.DockerClient) -> Iterator[str]:
     """A proc image with no ping and no shell: only busybox's sleep, called directly."""
