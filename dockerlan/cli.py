@@ -125,7 +125,7 @@ def down(
 def ping_matrix_command(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
     """Every proc pings every other, all at once; exit 1 if any pair did not answer."""
     engine = Engine()
-    state = require_lab(engine, name)
+    state = require_lab(engine, name, deep=False)  # the sweep lists the procs itself
     pairs = ping_matrix(engine, state)
     result = render.matrix_json(name, pairs)
     if as_json:

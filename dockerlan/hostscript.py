@@ -45,6 +45,8 @@ from dockerlan.model import (
 SETUP_DIR = "/etc/dockerlan"
 SETUP_SCRIPT = f"{SETUP_DIR}/setup.sh"
 HOSTS_FILE = f"{SETUP_DIR}/hosts"
+PROCS_FILE = f"{SETUP_DIR}/procs"
+"""The names of the host's own procs, one per line, as of the last `up`."""
 IMAGE_DIR = "/var/tmp/dockerlan"
 IMAGE_ARCHIVE = f"{IMAGE_DIR}/image.tar"
 LAN_NETWORK = "lan"
@@ -160,9 +162,11 @@ fail() {{ say fail "$*"; exit 1; }}
 exec 9>/run/dockerlan-setup.lock
 flock 9
 # A sign of life while a long step runs, so a silent host stands out.
-( while sleep {heartbeat}; do say alive; done ) &
+# Its sleep holds none of the script's output open, so a reader's stream ends
+# with the script.
+( while sleep {heartbeat} </dev/null >/dev/null 2>&1 8>&-; do say alive; done ) &
 heartbeat=$!
-trap 'kill $heartbeat 2>/dev/null' EXIT
+trap 'pkill -P $heartbeat; kill $heartbeat 2>/dev/null' EXIT
 # api METHOD PATH [JSON]: one call to the inner engine; prints the reply,
 # fails on an HTTP error.
 api() {{

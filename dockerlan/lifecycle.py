@@ -189,7 +189,7 @@ def _converge(engine: Engine, plan: LabPlan, phases: Phases) -> bool:
                 _create_host(engine, plan, host, security, bundle, script, names)
                 boot, changed = True, True
             else:
-                provision.deliver(engine, host.container, script, names)
+                provision.deliver(engine, host.container, host, script, names)
                 boot = changed = container.status != "running"
                 if boot:
                     engine.start(container.id)
@@ -309,7 +309,7 @@ def _create_host(
         security=security,
         lab_labels=_host_labels(spec, host, labels.ROLE_HOST),
     )
-    provision.deliver(engine, container_id, script, names)
+    provision.deliver(engine, container_id, host, script, names)
     bundle.deliver(container_id)
     engine.start(container_id)
 

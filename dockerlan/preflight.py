@@ -4,6 +4,12 @@ Each check compares what a lab of the asked size needs with what this machine
 allows and, when it falls short, says so with the exact setting that fixes it.
 The machine's settings are never changed silently: raising them is the
 user's choice.
+
+Not checked, because a lab does not use them: inotify instances and watches
+(no process in a host, neither dockerd, containerd nor the shims, holds an
+inotify descriptor; measured at 3x4 and 16x16), and a maximum number of
+containers (Docker has none; the internet's and LANs' address space is
+checked by the model).
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from dockerlan.model import LabSpec
 NEIGH_THRESH = Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3")
 PID_MAX = Path("/proc/sys/kernel/pid_max")
 MEMINFO = Path("/proc/meminfo")
+FILE_NR = Path("/proc/sys/fs/file-nr")
 
 # Measured on the development machine (bench/run.py): a host with its inner
 # engine is about 50 MiB, each proc with its shim about 12 MiB; a host runs
 # about 80 threads and each proc's shim about 12.
 HOST_MIB, PROC_MIB = 50, 12
 HOST_THREADS, PROC_THREADS = 80, 12
+# Open files (the kernel's fs/file-nr) a running lab adds, measured at 3x4 and
+# 2x12: about 90 per host and 38 per proc (its shim, its engine's pipes).
+HOST_FILES, PROC_FILES = 90, 38
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,13 @@ def neighbours_without_pinning(spec: LabSpec) -> int:
     return n * m * m + n * (m + n)
 
 
-def check(spec: LabSpec, neigh_limit: int, pid_max: int, available_mib: int) -> list[Finding]:
+def check(
+    spec: LabSpec,
+    neigh_limit: int,
+    pid_max: int,
+    available_mib: int,
+    free_files: int = 1 << 30,
+) -> list[Finding]:
     """Pure: every finding for this spec against these machine limits."""
     findings = []
     needed = neighbours_needed(spec)
@@ -87,7 +103,26 @@ def check(spec: LabSpec, neigh_limit: int, pid_max: int, available_mib: int) -> 
                 fatal=True,
             )
         )
+    files = spec.hosts * HOST_FILES + spec.hosts * spec.procs * PROC_FILES
+    if files > free_files:
+        findings.append(
+            Finding(
+                f"the lab opens about {files} files and the machine can open {free_files} more "
+                "(fs.file-max)",
+                f"sudo sysctl -w fs.file-max={max(4 * files, 1 << 20)}",
+                fatal=True,
+            )
+        )
     return findings
+
+
+def _free_files() -> int:
+    """fs.file-max less the files open now (fs/file-nr: open, free, maximum)."""
+    try:
+        opened, _, maximum = (int(x) for x in FILE_NR.read_text().split()[:3])
+    except (OSError, ValueError):
+        return 1 << 30
+    return maximum - opened
 
 
 def _read_int(path: Path, default: int) -> int:
@@ -114,4 +149,5 @@ def check_machine(spec: LabSpec) -> list[Finding]:
         neigh_limit=_read_int(NEIGH_THRESH, 1 << 30),
         pid_max=_read_int(PID_MAX, 1 << 22),
         available_mib=_available_mib(),
+        free_files=_free_files(),
     )

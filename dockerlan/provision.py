@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dockerlan import hostscript
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError, StepError
+from dockerlan.model import HostPlan
 
 CONTEXT_LINES = 20
 
@@ -27,17 +28,22 @@ class Outcome:
     need_image: bool = False
 
 
-def deliver(engine: Engine, container: str, script: str, hosts: str) -> None:
-    """Put the script and the lab's hosts file into a host, running or not."""
-    engine.put_file(container, "/", script_archive(script, hosts))
+def deliver(engine: Engine, container: str, host: HostPlan, script: str, hosts: str) -> None:
+    """Put the script, the lab's hosts file and the host's proc list into a host, running or not.
+
+    The two files also let `ping-matrix` work out its targets inside the host.
+    """
+    procs = "".join(f"{p.name}\n" for p in host.procs)
+    engine.put_file(container, "/", script_archive(script, hosts, procs))
 
 
-def script_archive(script: str, hosts: str) -> bytes:
+def script_archive(script: str, hosts: str, procs: str) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for path, text, mode in (
             (hostscript.SETUP_SCRIPT, script, 0o755),
             (hostscript.HOSTS_FILE, hosts, 0o644),
+            (hostscript.PROCS_FILE, procs, 0o644),
         ):
             data = text.encode()
             member = tarfile.TarInfo(path.lstrip("/"))

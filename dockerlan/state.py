@@ -114,8 +114,8 @@ def lab_names(engine: Engine) -> list[str]:
     return sorted(names)
 
 
-def require_lab(engine: Engine, lab: str) -> LabState:
-    state = read_lab(engine, lab)
+def require_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
+    state = read_lab(engine, lab, deep)
     if not state.hosts:
         known = lab_names(engine)
         hint = f"labs here: {', '.join(known)}" if known else "start one with `dockerlan up`"

@@ -49,3 +49,12 @@ def test_not_enough_memory_is_fatal() -> None:
 def test_a_low_pid_max_is_reported() -> None:
     findings = check(LabSpec(hosts=16, procs=16), **{**ROOMY, "pid_max": 4096})
     assert any("pid_max" in f.fix for f in findings)
+
+
+def test_too_few_free_file_handles_are_fatal_with_the_sysctl() -> None:
+    spec = LabSpec(hosts=16, procs=16)
+    findings = check(spec, **{**ROOMY, "free_files": 5000})
+    assert [f.fatal for f in findings] == [True]
+    assert "fs.file-max" in findings[0].problem
+    raised = int(findings[0].fix.rsplit("=", 1)[1])
+    assert check(spec, **{**ROOMY, "free_files": raised}) == []
