@@ -11,6 +11,7 @@ Measured side by side in the same run, medians printed with ratios:
 - serial: one `docker exec ... ping` per pair, as Mininet's pingall does
   (sizes up to --serial-max procs; above --serial-sample pairs a fixed sample
   is timed and scaled to all pairs, and the JSON records how many were timed).
+dockerlan and bare docker take turns going first (odd runs: dockerlan).
 Results: bench/results/run-*.json, .md and .svg (time against lab size).
 """
 
@@ -118,11 +119,20 @@ def namespaces(hosts: int, procs: int) -> dict[str, float]:
 
 
 def one_run(
-    client: docker.DockerClient, hosts: int, procs: int, serial_max: int, serial_sample: int
+    client: docker.DockerClient,
+    hosts: int,
+    procs: int,
+    serial_max: int,
+    serial_sample: int,
+    bare_first: bool = False,
 ) -> dict[str, float]:
+    """One of each; `bare_first` swaps the order of the two Docker labs, since whichever
+    starts right after the other's teardown may find the machine busier."""
     size = ["--hosts", str(hosts), "--procs", str(procs)]
     dl("down", "--name", LAB)
     result: dict[str, float] = {}
+    if bare_first:
+        result.update(bare(hosts, procs))
     result["up_s"], _ = timed("up", "--name", LAB, *size, "--quiet")
     result["matrix_s"], run = timed("ping-matrix", "--name", LAB, "--json", check=False)
     matrix = json.loads(run.stdout)
@@ -131,10 +141,17 @@ def one_run(
     if hosts * procs <= serial_max:
         result.update(serial_matrix(client, LAB, serial_sample))
     result["down_s"], _ = timed("down", "--name", LAB)
-    subprocess.run([str(BARE), "down", "0", "0"], check=True)
-    result["bare_up_s"] = _seconds([str(BARE), "up", str(hosts), str(procs)])
-    result["bare_down_s"] = _seconds([str(BARE), "down", "0", "0"])
+    if not bare_first:
+        result.update(bare(hosts, procs))
     result.update(namespaces(hosts, procs))
+    return result
+
+
+def bare(hosts: int, procs: int) -> dict[str, float]:
+    """The same containers by bench/bare_dind.sh: up, then down."""
+    subprocess.run([str(BARE), "down", "0", "0"], check=True)
+    result = {"bare_up_s": _seconds([str(BARE), "up", str(hosts), str(procs)])}
+    result["bare_down_s"] = _seconds([str(BARE), "down", "0", "0"])
     return result
 
 
@@ -166,7 +183,9 @@ def main() -> None:
             hosts, procs = (int(x) for x in size.split("x"))
             runs = []
             for i in range(args.runs):
-                runs.append(one_run(client, hosts, procs, args.serial_max, args.serial_sample))
+                runs.append(
+                    one_run(client, hosts, procs, args.serial_max, args.serial_sample, i % 2 == 1)
+                )
                 print(f"{size} run {i + 1}/{args.runs}: {runs[-1]}", flush=True)
             results[size] = {
                 "runs": runs,
