@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any
 
 from dockerlan import hostscript, images, labels, provision
 from dockerlan.engine import (
@@ -361,11 +362,25 @@ def down(engine: Engine, lab: str | None) -> DownResult:
     cgroups, which nest under the host's (see images/host/entrypoint.sh).
     """
     containers = engine.containers(lab)
-    each(lambda c: engine.remove_container(c.id), containers)
+    volumes = engine.volumes(lab)
+    storage: dict[tuple[str, str], list[str]] = {}
+    for volume in volumes:
+        owner = volume.attrs.get("Labels") or {}
+        storage.setdefault((owner.get(labels.LAB, ""), owner.get(labels.HOST, "")), []).append(
+            volume.name
+        )
+
+    def remove_host(container: Any) -> None:
+        # A host's storage goes as soon as the host has, without waiting for the others.
+        engine.remove_container(container.id)
+        key = (container.labels.get(labels.LAB, ""), container.labels.get(labels.HOST, ""))
+        for name in storage.pop(key, []) if key[1] else []:
+            engine.remove_volume(name)
+
+    each(remove_host, containers)
     networks = engine.networks(lab)
     for net in networks:
         engine.remove_network(net.id)
-    volumes = engine.volumes(lab)
-    each(lambda v: engine.remove_volume(v.name), volumes)
+    each(engine.remove_volume, [name for names in storage.values() for name in names])
     images.remove_dangling_builds(engine)
     return DownResult(len(containers), len(networks), len(volumes))
