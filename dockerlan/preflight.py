@@ -48,7 +48,7 @@ def neighbours_needed(spec: LabSpec) -> int:
 
     Routed: each host resolves the other hosts and its gateway; what procs and
     br0 resolve on a LAN, `up` pins as permanent entries, which do not count
-    (inner.pin_neighbours). Overlay: every proc resolves every other proc
+    (the setup script in hostscript.py). Overlay: every proc resolves every other proc
     directly, across hosts, and each host its peers.
     """
     n, m = spec.hosts, spec.procs
