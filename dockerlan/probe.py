@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dockerlan import hostscript
+from dockerlan import hostscript, labels
 from dockerlan.engine import Engine
 from dockerlan.inner import parse_procs, sh
 from dockerlan.parallel import each
@@ -90,7 +90,10 @@ def sweep_script(options: str) -> str:
     return f"""
 out=$(mktemp -d)
 mkdir "$out/ping"
-for name in $(cat {hostscript.PROCS_FILE}); do
+# A lab made before `up` wrote the list: ask the engine instead.
+names=$(cat {hostscript.PROCS_FILE} 2>/dev/null ||
+    docker ps -a --filter label={labels.ROLE}={labels.ROLE_PROC} --format '{{{{.Names}}}}')
+for name in $names; do
 {_PROC_LINE} >"$out/ping/.$name" &
 done
 wait
