@@ -199,13 +199,6 @@ class Engine:
             )
         return ExecResult(int(result.exit_code or 0), output)
 
-    def logs_tail(self, container: str, lines: int = 5) -> str:
-        """The last lines a container wrote, to explain why it failed."""
-        try:
-            return bytes(self.api.logs(container, tail=lines)).decode(errors="replace")
-        except docker.errors.APIError:
-            return ""
-
     def put_file(self, container: str, directory: str, archive: Any) -> None:
         """Copy a tar archive's members into a directory of a container (also a stopped one)."""
         self.api.put_archive(container, directory, archive)

@@ -13,7 +13,7 @@ A new host runs the script at boot (its entrypoint starts it next to
 dockerd); a running host runs it through one exec. Either way it reports on
 stdout with marker lines, `@@dockerlan:<token> <event> [words]`:
 
-    step N        the host is past step N of STEPS
+    step N        the host is past step N: 0 engine, 1 image, 2 procs, 3 links
     alive         still working (every HEARTBEAT seconds)
     changed       something was created, started or removed
     need-image    the image is missing and no archive was delivered (exit 3)
@@ -57,7 +57,6 @@ HEARTBEAT = 10
 """Seconds between `alive` events: far below the client's read timeout, so a
 long step never looks like a dead host (engine.CLIENT_TIMEOUT)."""
 MARK = "@@dockerlan:"
-STEPS = ("engine", "image", "procs", "links")
 NEED_IMAGE_EXIT = 3
 
 

@@ -60,16 +60,24 @@ def fping_script(sources: list[Source], options: str) -> str:
     Each fping writes to its own file, printed whole after all are done:
     concurrent writers into one pipe would interleave mid-line.
     """
-    lines = ["out=$(mktemp -d)"]
+    lines = ["out=$(mktemp -d)", 'mkdir "$out/ping"']
     for source in sources:
         targets = " ".join(sorted(source.targets))
         lines.append(
-            f'nsenter -t {source.pid} -n fping -q {options} {targets} > "$out/{source.proc}" 2>&1 &'
+            f"nsenter -t {source.pid} -n fping -q {options} {targets} "
+            f'>"$out/ping/{source.proc}" 2>&1 &'
         )
-    lines.append("wait")
-    lines += [f"sed 's/^/{s.proc} /' \"$out/{s.proc}\"" for s in sources]
-    lines.append('rm -rf "$out"')
-    return "\n".join(lines)
+    return "\n".join(lines) + _PRINT_PINGS
+
+
+_PRINT_PINGS = """
+wait
+for f in "$out"/ping/*; do
+    [ -e "$f" ] && sed "s/^/${f##*/} /" "$f"
+done
+rm -rf "$out"
+"""
+"""After the fpings: each source's lines, prefixed with its name (fping_script, sweep_script)."""
 
 
 _SECTION = "--dockerlan-pings--"
@@ -89,15 +97,15 @@ def sweep_script(options: str) -> str:
     proc in the lab's hosts file."""
     return f"""
 out=$(mktemp -d)
-mkdir "$out/ping"
+mkdir "$out/ping" "$out/proc"
 # A lab made before `up` wrote the list: ask the engine instead.
 names=$(cat {hostscript.PROCS_FILE} 2>/dev/null ||
     docker ps -a --filter label={labels.ROLE}={labels.ROLE_PROC} --format '{{{{.Names}}}}')
 for name in $names; do
-{_PROC_LINE} >"$out/ping/.$name" &
+{_PROC_LINE} >"$out/proc/$name" &
 done
 wait
-cat "$out"/ping/.p* >"$out/procs" 2>/dev/null
+cat "$out"/proc/* >"$out/procs" 2>/dev/null
 cat "$out/procs"
 echo {_SECTION}
 targets=$(awk '$2 ~ /^p[0-9]+$/ {{ print $1 }}' {hostscript.HOSTS_FILE})
@@ -106,13 +114,7 @@ while read -r name state pid ip; do
     name=${{name#/}}
     nsenter -t "$pid" -n fping -q {options} $(echo "$targets" | grep -vxF "$ip") \\
         >"$out/ping/$name" 2>&1 &
-done <"$out/procs"
-wait
-for f in "$out"/ping/*; do
-    [ -e "$f" ] && sed "s/^/${{f##*/}} /" "$f"
-done
-rm -rf "$out"
-"""
+done <"$out/procs"{_PRINT_PINGS}"""
 
 
 def parse_fping(

@@ -84,7 +84,7 @@ _SECTION = "--dockerlan-section--"
 
 
 def _read_host(engine: Engine, host: HostState) -> None:
-    # One exec for all three: status and ping-matrix ask every host at once.
+    # One exec for all three: status asks every host at once.
     script = f"\necho {_SECTION}\n".join(
         [inner.ROUTES_SCRIPT, inner.PROCS_SCRIPT, inner.PEERS_SCRIPT]
     )
