@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu
 
 setup:
 	@scripts/setup.sh
@@ -30,6 +30,10 @@ bench: setup
 ## Routed against overlay on the same lab, side by side (not part of `make test`).
 bench-modes: setup
 	$(BIN)/python bench/modes.py
+
+## Machine CPU seconds of up against the bare script, and by process (not part of `make test`).
+bench-cpu: setup
+	$(BIN)/python bench/cpu.py
 
 lint:
 	$(BIN)/ruff check dockerlan tests bench
