@@ -6,9 +6,10 @@
 On a machine this size `up` is CPU-bound, so CPU seconds say more than wall
 time about what orchestration costs. Measured from /proc/stat (every core,
 everything running), so keep the machine otherwise idle. The last dockerlan
-run is also split by process name (time of live processes and of the children
-they reaped), which shows what dominates: dockerd and its re-executions
-("exe"), the shims and runc, the CLI itself.
+run is also split by process name: a process counts its own time and that of
+the children it reaped, so "dockerd" holds its re-executions too, the shims
+hold runc, and "tini" (each host's init) holds the host's setup script.
+`perf record -a` splits it finer where perf is installed.
 Results: bench/results/cpu-*.json and .md.
 """
 
