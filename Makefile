@@ -38,6 +38,7 @@ bench-cpu: setup
 lint:
 	$(BIN)/ruff check dockerlan tests bench
 	$(BIN)/mypy dockerlan
+	cd dockerlan/hostside && shellcheck -x lib.sh dockerlan-host entrypoint.sh
 
 down:
 	$(BIN)/dockerlan down

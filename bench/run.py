@@ -31,8 +31,9 @@ import docker
 from common import dl, markdown, median, save, timed
 from plot import time_plot
 
-from dockerlan.export import delete_script, setup_script
-from dockerlan.model import LabSpec, plan_lab
+from dockerlan.plan.export import delete_script, setup_script
+from dockerlan.plan.layout import plan_lab
+from dockerlan.plan.spec import LabSpec
 
 LAB = "bench-run"
 BARE = Path(__file__).with_name("bare_dind.sh")

@@ -20,6 +20,10 @@ class EngineError(DockerlanError):
     """The Docker engine did not answer, or refused something."""
 
 
+class PrivilegeRefused(EngineError):
+    """The engine cannot grant --privileged: its own capability set is short."""
+
+
 class StepError(DockerlanError):
     """A command inside a virtual host failed; carries the command and its output."""
 

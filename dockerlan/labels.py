@@ -14,7 +14,6 @@ ROLE = f"{PREFIX}.role"
 HOST = f"{PREFIX}.host"
 PROC = f"{PREFIX}.proc"
 SPEC = f"{PREFIX}.spec"
-CONFIG_HASH = f"{PREFIX}.config-hash"
 SECURITY = f"{PREFIX}.security"
 
 IMAGE_KIND = f"{PREFIX}.image"
@@ -25,8 +24,3 @@ ROLE_HOST = "host"
 ROLE_STORAGE = "storage"
 ROLE_LAN = "lan"
 ROLE_PROC = "proc"
-
-
-def lab_filter(lab: str | None = None) -> dict[str, list[str]]:
-    """A Docker `filters` argument selecting one lab's objects, or every lab's."""
-    return {"label": [f"{LAB}={lab}" if lab else LAB]}

@@ -32,6 +32,9 @@ install_packages() {
     command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
     # Benchmarks: the namespace baseline pings with fping.
     command -v fping >/dev/null 2>&1 || missing="$missing fping"
+    # The host-side scripts are linted, and run against stub commands, by the tests.
+    command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
+    command -v dash >/dev/null 2>&1 || missing="$missing dash"
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
     if [ -n "$missing" ]; then
         # shellcheck disable=SC2086 # word splitting is the point

@@ -13,8 +13,8 @@ import docker
 import pytest
 from labtools import TEST_PREFIX, dl, remove_test_leftovers
 
-from dockerlan import images
-from dockerlan.engine import Engine
+from dockerlan.engine import connect
+from dockerlan.lab.images import ensure_images
 
 pytestmark = pytest.mark.engine
 
@@ -24,11 +24,11 @@ TABLE = f"{TEST_PREFIX}table"
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[docker.DockerClient]:
-    engine = Engine()
-    remove_test_leftovers(engine.client)
-    images.ensure_images(engine, lambda _: None)
-    yield engine.client
-    remove_test_leftovers(engine.client)
+    client = docker.from_env()
+    remove_test_leftovers(client)
+    ensure_images(connect(), lambda _: None)
+    yield client
+    remove_test_leftovers(client)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -21,7 +22,7 @@ from labtools import (
     sh_in,
 )
 
-from dockerlan.model import DEFAULT_PROC_IMAGE
+from dockerlan.plan.spec import DEFAULT_PROC_IMAGE
 
 NOTHING: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
 
@@ -121,13 +122,16 @@ def test_an_interrupted_up_removes_what_it_created(client: docker.DockerClient) 
         [CLI, "up", "--name", lab, "--hosts", "2", "--procs", "2", "--quiet"],
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background has SIGINT ignored, and so would
+        # its children: this `up` must hear Ctrl-C as a terminal's would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not host_ids(client, lab) and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode != 0
+    assert proc.returncode != 0, stderr
     assert "interrupted" in stderr, stderr
     assert lab_objects(client, lab) == NOTHING
 
@@ -188,7 +192,10 @@ def test_up_repairs_a_running_host_that_lost_its_procs_and_image(
     try:
         dl("up", "--name", lab, "--hosts", "2", "--procs", "2", "--quiet")
         sh_in(lab, "h1", f"docker rm -f $(docker ps -aq) && docker rmi {DEFAULT_PROC_IMAGE}")
-        assert dl_json("ping-matrix", "--name", lab)["ok"] < 12
+        broken = dl("ping-matrix", "--name", lab, "--json", check=False)
+        assert broken.returncode == 1, "procs gone from h1 must fail the matrix, not vanish from it"
+        failed = {(p["src"], p["dst"]) for p in json.loads(broken.stdout)["pairs"] if not p["ok"]}
+        assert ("p0", "p2") in failed and ("p3", "p1") in failed and ("p0", "p1") not in failed
         run = dl("up", "--name", lab, "--hosts", "2", "--procs", "2")
         assert "converged" in run.stdout
         matrix = dl_json("ping-matrix", "--name", lab)

@@ -13,7 +13,7 @@ import docker
 import pytest
 from labtools import TEST_LABEL, dl_json, sh_in
 
-from dockerlan.model import DEFAULT_PROC_IMAGE
+from dockerlan.plan.spec import DEFAULT_PROC_IMAGE
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dockerlan.export import delete_script, namespaces, setup_script
-from dockerlan.model import LabPlan, LabSpec, plan_lab
+from dockerlan.plan.export import delete_script, namespaces, setup_script
+from dockerlan.plan.layout import LabPlan, plan_lab
+from dockerlan.plan.spec import LabSpec
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None,

@@ -10,8 +10,9 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from dockerlan.drawing import draw_text, to_dot, to_mermaid, to_svg
-from dockerlan.model import LabPlan, LabSpec, plan_lab
+from dockerlan.plan.drawing import draw_text, to_dot, to_mermaid, to_svg
+from dockerlan.plan.layout import LabPlan, plan_lab
+from dockerlan.plan.spec import LabSpec
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SIZES = [(2, 2), (3, 4), (8, 8), (16, 16)]

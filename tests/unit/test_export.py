@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dockerlan.export import delete_script, namespaces, setup_script
-from dockerlan.model import LabSpec, plan_lab
+from dockerlan.plan.export import delete_script, namespaces, setup_script
+from dockerlan.plan.layout import plan_lab
+from dockerlan.plan.spec import LabSpec
 
 GOLDEN = Path(__file__).parent / "golden"
 EXERCISE = LabSpec(name="lab", hosts=2, procs=2, internet_cidr=IPv4Network("11.0.0.0/8"))

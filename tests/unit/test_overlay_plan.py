@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from dockerlan.export import setup_script
-from dockerlan.model import LabSpec, plan_lab
+from dockerlan.plan.export import setup_script
+from dockerlan.plan.layout import plan_lab
+from dockerlan.plan.spec import LabSpec
 
 OVERLAY = LabSpec(
     name="lab", hosts=3, procs=2, internet_cidr=IPv4Network("11.0.0.0/8"), mode="overlay"

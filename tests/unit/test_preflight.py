@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dockerlan.model import LabSpec
-from dockerlan.preflight import check, neighbours_needed, neighbours_without_pinning
+from dockerlan.plan.preflight import check, neighbours_needed, neighbours_without_pinning
+from dockerlan.plan.spec import LabSpec
 
 ROOMY = {"neigh_limit": 1 << 20, "pid_max": 1 << 22, "available_mib": 1 << 20}
 

@@ -1,0 +1,20 @@
+"""The command line: one thin module per group of verbs over the lab API, and the renderers.
+
+`app` holds the typer app, the option types and the error boundary; `lab`
+makes and removes labs, `inspect` looks into one, `plans` draws and exports
+plans, `images` builds the images. Each registers its verbs, lab verbs first
+so that `--help` lists those first.
+"""
+
+from dockerlan.cli import images, inspect, lab, plans
+from dockerlan.cli.app import app
+
+for _verbs in (lab, inspect, plans, images):
+    _verbs.register(app)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

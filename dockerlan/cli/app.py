@@ -1,0 +1,129 @@
+"""What every dockerlan command shares: the app, the consoles, the option types, how a
+request is read from the options, and the one error boundary that turns known
+failures into one line."""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from dockerlan import __version__
+from dockerlan.errors import DockerlanError, StepError
+from dockerlan.plan.request import LabRequest
+from dockerlan.plan.spec import parse_cidr, parse_mode, validate_lab_name
+
+app = typer.Typer(
+    name="dockerlan",
+    help="Containers on several virtual machines, talking as if on one LAN, on one computer.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+_verbose = False
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+NameOption = Annotated[str, typer.Option("--name", "-n", help="Lab name.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+HostsOption = Annotated[int, typer.Option("--hosts", "-H", help="Number of virtual hosts.")]
+ProcsOption = Annotated[int, typer.Option("--procs", "-P", help="Procs per host.")]
+InternetOption = Annotated[
+    str | None,
+    typer.Option(help="The internet between hosts (default: the first free /24 of 172.30.0.0/16)."),
+]
+LanOption = Annotated[str, typer.Option(help="The LAN range, one /24 per host.")]
+ModeOption = Annotated[
+    str,
+    typer.Option(help="routed (a subnet per host) or overlay (one LAN over VXLAN)."),
+]
+
+
+def read_request(
+    name: str,
+    hosts: int | None = None,
+    procs: int | None = None,
+    internet_cidr: str | None = None,
+    lan_cidr: str | None = None,
+    mode: str | None = None,
+    image: str | None = None,
+) -> LabRequest:
+    """The options as a request; malformed values are refused before any engine call."""
+    return LabRequest(
+        name=validate_lab_name(name),
+        hosts=hosts,
+        procs=procs,
+        internet_cidr=parse_cidr(internet_cidr, "--internet-cidr") if internet_cidr else None,
+        lan_cidr=parse_cidr(lan_cidr, "--lan-cidr") if lan_cidr else None,
+        image=image,
+        mode=parse_mode(mode) if mode else None,
+    )
+
+
+def user_errors(fn: F) -> F:
+    """The one error boundary: known failures become one line and exit 1, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DockerlanError as exc:
+            print_error(exc.message, exc.hint)
+            if isinstance(exc, StepError) and exc.output:
+                if exc.command:
+                    err.print(Text(exc.command, style="dim"))
+                err.print(exc.output.strip(), markup=False, highlight=False)
+            _traceback_if_verbose()
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            print_error("interrupted", "`dockerlan down` removes whatever a lab left behind")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: still one line, the traceback on request
+            print_error(f"internal error: {type(exc).__name__}: {exc}", "run with -v for details")
+            _traceback_if_verbose()
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_error(message: str, hint: str | None) -> None:
+    """Messages quote the user's input: printed as it is, never read as markup."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    if hint:
+        err.print(f"[dim]hint: {escape(hint)}[/]", highlight=False)
+
+
+def _traceback_if_verbose() -> None:
+    if _verbose:
+        err.print(traceback.format_exc(), markup=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"dockerlan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    global _verbose
+    _verbose = verbose

@@ -1,0 +1,33 @@
+"""`images build`: the host and proc images, from images/ and the host-side scripts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dockerlan.cli.app import err, user_errors
+from dockerlan.cli.progress import Phases
+
+
+@user_errors
+def images_build(
+    force: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = True,
+) -> None:
+    """Build the host and proc images (no registry needed)."""
+    from dockerlan.engine import connect
+    from dockerlan.lab.images import ensure_images
+
+    engine = connect()
+    phases = Phases(err)
+    with phases.phase("Images built"):
+        built = ensure_images(engine, phases.update, force=force)
+    err.print(f"built: {', '.join(built) or 'nothing, all up to date'}")
+
+
+def register(app: typer.Typer) -> None:
+    images = typer.Typer(
+        help="The host and proc images dockerlan builds locally.", no_args_is_help=True
+    )
+    images.command("build")(images_build)
+    app.add_typer(images, name="images")

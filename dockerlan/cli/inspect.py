@@ -1,0 +1,77 @@
+"""The verbs that look into a running lab: `status`, `ping-matrix`, `exec`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from dockerlan.cli import render
+from dockerlan.cli.app import JsonOption, NameOption, err, out, user_errors
+from dockerlan.plan.spec import DEFAULT_LAB
+
+
+@user_errors
+def ping_matrix(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
+    """Every proc pings every other, all at once; exit 1 if any pair did not answer."""
+    from dockerlan.engine import connect
+    from dockerlan.lab.matrix import ping_matrix as probe
+    from dockerlan.lab.status import require_lab
+
+    engine = connect()
+    state = require_lab(engine, name, deep=False)  # the sweep lists the procs itself
+    matrix = probe(engine, state)
+    if as_json:
+        print(json.dumps(matrix.to_json()))
+    else:
+        out.print(render.matrix_table(matrix, out.width))
+        colour = "green" if matrix.failed == 0 else "red"
+        extra = f", {matrix.retried} after a retry" if matrix.retried else ""
+        err.print(f"[{colour}]{matrix.ok}/{len(matrix.pairs)} pairs answered{extra}[/]")
+        err.print(f"[dim]see the lab drawn: dockerlan show --name {name}[/]")
+    if matrix.failed:
+        raise typer.Exit(1)
+
+
+@user_errors
+def status(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
+    """Hosts with their addresses and kernel routes, procs with theirs."""
+    from dockerlan.engine import connect
+    from dockerlan.lab.status import require_lab
+
+    state = require_lab(connect(), name)
+    if as_json:
+        print(json.dumps(render.status_json(state)))
+        return
+    render.print_tables(out, render.status_tables(state))
+    err.print(f"[dim]see it drawn: dockerlan show --name {name} (--format svg --out lab.svg)[/]")
+
+
+@user_errors
+def exec_command(
+    target: Annotated[str, typer.Argument(help="A host (h1) or a proc (p5).")],
+    command: Annotated[list[str], typer.Argument(help="The command, after --.")],
+    name: NameOption = DEFAULT_LAB,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", "-i", help="Pass stdin even when it is not a terminal.")
+    ] = False,
+) -> None:
+    """Run a command in a host or proc; its output and exit code pass through."""
+    from dockerlan.engine import connect
+    from dockerlan.lab import execute
+    from dockerlan.lab.status import require_lab
+
+    engine = connect()
+    state = require_lab(engine, name)
+    if command and command[0] == "--":
+        command = command[1:]
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    raise typer.Exit(execute.run(engine, state, target, command, tty or interactive, tty))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ping-matrix")(ping_matrix)
+    app.command()(status)
+    app.command("exec")(exec_command)

@@ -1,0 +1,162 @@
+"""Rich renderings of plans, states and ping matrices, and their JSON shapes."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from dockerlan.lab.matrix import Matrix
+from dockerlan.lab.status import LabState
+from dockerlan.plan.layout import LabPlan
+from dockerlan.plan.spec import Mode
+
+CELL_WIDTH = 6
+"""Room for one RTT cell ("12.34") and its separator."""
+
+
+def plan_table(plan: LabPlan, title: str) -> Table:
+    """The summary after `up`: the exercise's IP keys, one row per interface."""
+    table = Table(title=title, title_justify="left")
+    for column in ("host", "internet (eth0)", "LAN", "br0", "procs"):
+        table.add_column(column)
+    for host in plan.hosts:
+        procs = ", ".join(f"{p.name} {p.address}" for p in host.procs)
+        table.add_row(host.name, str(host.address), str(host.lan), str(host.bridge), procs)
+    table.caption = (
+        f"internet {plan.spec.internet_cidr}, bridge {plan.gateway}, mode {plan.spec.mode}"
+    )
+    return table
+
+
+def status_json(state: LabState) -> dict[str, object]:
+    spec = state.spec
+    return {
+        "lab": state.name,
+        "mode": str(spec.mode) if spec else None,
+        "internet": {
+            "cidr": str(spec.internet_cidr) if spec else None,
+            "gateway": str(spec.internet_cidr.network_address + 1) if spec else None,
+        },
+        "hosts": [
+            {
+                "name": h.name,
+                "address": h.address,
+                "lan": h.lan,
+                "bridge": h.bridge,
+                "state": h.state,
+                "routes": list(h.routes),
+                "peers": list(h.peers),
+                "procs": [
+                    {"name": p.name, "address": p.address, "state": p.state} for p in h.procs
+                ],
+            }
+            for h in state.hosts
+        ],
+    }
+
+
+def _state_colour(state: str) -> str:
+    return "green" if state == "running" else "red"
+
+
+def status_tables(state: LabState) -> list[Table]:
+    spec = state.spec
+    hosts = Table(title=f"lab {state.name}", title_justify="left")
+    overlay = spec is not None and spec.mode == Mode.OVERLAY
+    joins = "VXLAN peers (from the kernel)" if overlay else "routes (from the kernel)"
+    for column in ("host", "state", "internet", "LAN", "br0", joins):
+        hosts.add_column(column)
+    for h in state.hosts:
+        if overlay:
+            joined = "\n".join(h.peers) or "[red]none[/]"
+        else:
+            joined = "\n".join(_route_text(r) for r in h.routes)
+        hosts.add_row(
+            h.name, f"[{_state_colour(h.state)}]{h.state}[/]", h.address, h.lan, h.bridge, joined
+        )
+    if spec:
+        hosts.caption = (
+            f"mode {spec.mode}, internet {spec.internet_cidr} "
+            f"(bridge {spec.internet_cidr.network_address + 1})"
+        )
+    procs = Table(title="procs", title_justify="left")
+    for column in ("proc", "host", "address", "state"):
+        procs.add_column(column)
+    for h in state.hosts:
+        for p in h.procs:
+            procs.add_row(p.name, h.name, p.address, f"[{_state_colour(p.state)}]{p.state}[/]")
+    return [hosts, procs]
+
+
+def _route_text(route: dict[str, str]) -> str:
+    text = route.get("dst", "?")
+    if route.get("type") == "unreachable":
+        return f"unreachable {text}"
+    if "gateway" in route:
+        return f"{text} via {route['gateway']}"
+    return f"{text} dev {route.get('dev', '?')}"
+
+
+def matrix_table(matrix: Matrix, width: int) -> Table:
+    """RTT per pair in ms, coloured; summarised per host pair when wider than the terminal."""
+    procs = matrix.procs
+    if (len(procs) + 1) * CELL_WIDTH > width:
+        return _host_matrix(matrix)
+    by_pair = {(p.src, p.dst): p for p in matrix.pairs}
+    table = Table(
+        title="ping matrix (rows ping columns; RTT in ms)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0),
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column("", style="bold")
+    for name in procs:
+        table.add_column(name, justify="right", min_width=CELL_WIDTH - 1)
+    for src in procs:
+        cells = []
+        for dst in procs:
+            pair = by_pair.get((src, dst))
+            if src == dst:
+                cells.append("[dim]·[/]")
+            elif pair is None or not pair.ok:
+                cells.append("[bold red]✗[/]")
+            else:
+                colour = "yellow" if pair.retried else "green"
+                cells.append(f"[{colour}]{_rtt_text(pair.rtt_ms or 0.0)}[/]")
+        table.add_row(src, *cells)
+    return table
+
+
+def _rtt_text(ms: float) -> str:
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.1f}" if ms < 100 else f"{ms:.0f}"
+
+
+def _host_matrix(matrix: Matrix) -> Table:
+    host_of = {proc: host for host, procs in matrix.hosts for proc in procs}
+    counts: dict[tuple[str, str], list[int]] = {}
+    for pair in matrix.pairs:
+        key = (host_of[pair.src], host_of[pair.dst])
+        tally = counts.setdefault(key, [0, 0])
+        tally[0] += pair.ok
+        tally[1] += 1
+    hosts = [host for host, _ in matrix.hosts]
+    table = Table(title="ping matrix by host (answered/pairs)", title_justify="left")
+    table.add_column("", style="bold")
+    for name in hosts:
+        table.add_column(name, justify="right")
+    for src in hosts:
+        cells = []
+        for dst in hosts:
+            ok, total = counts.get((src, dst), [0, 0])
+            colour = "green" if ok == total else "red"
+            cells.append(f"[{colour}]{ok}/{total}[/]" if total else "[dim]·[/]")
+        table.add_row(src, *cells)
+    return table
+
+
+def print_tables(console: Console, tables: list[Table]) -> None:
+    for table in tables:
+        console.print(table)

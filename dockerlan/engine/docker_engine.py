@@ -1,0 +1,370 @@
+"""The real engine, through the docker SDK's low-level API client.
+
+The low-level client returns the engine's JSON, from which the records are
+read directly: one call lists a lab's containers, where the SDK's models
+would inspect each one again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import docker
+import docker.errors
+from docker.utils import parse_repository_tag
+
+from dockerlan.engine import machine, terminal
+from dockerlan.engine.records import (
+    Container,
+    ExecResult,
+    HostRequest,
+    Image,
+    Machine,
+    Network,
+    Security,
+    Selector,
+    Volume,
+)
+from dockerlan.errors import EngineError, PrivilegeRefused, StepError
+
+CLIENT_TIMEOUT = 120
+"""Seconds an API call, or a stream with nothing new, may take before it fails."""
+
+
+class DockerEngine:
+    """The Engine protocol over one Docker daemon."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.api = client.api
+
+    @classmethod
+    def from_env(cls) -> DockerEngine:
+        try:
+            client = docker.from_env(timeout=CLIENT_TIMEOUT)
+            client.ping()
+        except Exception as exc:  # the SDK raises several types for "no engine"
+            raise EngineError(
+                f"the Docker engine does not answer ({_first_line(exc)})",
+                hint="start it (`make setup` installs and starts one) or set DOCKER_HOST",
+            ) from None
+        return cls(client)
+
+    # ---- what exists --------------------------------------------------------
+
+    def engine_id(self) -> str:
+        with _refusals("read the engine's identity"):
+            return str(self.api.info().get("ID", "unknown"))
+
+    def machine(self) -> Machine:
+        return machine.local_machine()
+
+    def containers(self, where: Selector) -> list[Container]:
+        with _refusals("list containers"):
+            found = self.api.containers(all=True, filters=_filters(where))
+        return [_container(c) for c in found]
+
+    def networks(self, where: Selector) -> list[Network]:
+        with _refusals("list networks"):
+            return [_network(n) for n in self.api.networks(filters=_filters(where))]
+
+    def volumes(self, where: Selector) -> list[Volume]:
+        with _refusals("list volumes"):
+            found = self.api.volumes(filters=_filters(where)).get("Volumes") or []
+        return [Volume(v["Name"], v.get("Labels") or {}) for v in found]
+
+    def subnets_in_use(self) -> list[IPv4Network]:
+        with _refusals("list networks"):
+            return [s for n in self.api.networks() for s in _network(n).subnets]
+
+    def image(self, name: str) -> Image | None:
+        try:
+            found = self.api.inspect_image(name)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            if exc.status_code in (400, 404):  # a malformed name names no image either
+                return None
+            raise _engine_error(f"inspect image {name}", exc) from None
+        return Image(found["Id"], (found.get("Config") or {}).get("Labels") or {}, found["Size"])
+
+    # ---- creating and removing ----------------------------------------------
+
+    def create_network(
+        self,
+        name: str,
+        cidr: IPv4Network,
+        gateway: IPv4Address,
+        labels: Mapping[str, str],
+        internal: bool,
+    ) -> Network:
+        ipam = docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=str(cidr), gateway=str(gateway))]
+        )
+        try:
+            created = self.api.create_network(
+                name,
+                driver="bridge",
+                ipam=ipam,
+                labels=dict(labels),
+                options={"com.docker.network.bridge.enable_ip_masquerade": "false"},
+                internal=internal,
+                check_duplicate=True,
+            )
+        except docker.errors.APIError as exc:
+            raise EngineError(
+                f"cannot create network {name} on {cidr}: {exc.explanation or exc}",
+                hint="pick another range with --internet-cidr",
+            ) from None
+        return Network(created["Id"], name, dict(labels), (cidr,))
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> Volume:
+        with _refusals(f"create volume {name}"):
+            self.api.create_volume(name=name, labels=dict(labels))
+        return Volume(name, dict(labels))
+
+    def create_host(self, request: HostRequest) -> Container:
+        host_config = self.api.create_host_config(
+            cgroupns="private",
+            sysctls={"net.ipv4.ip_forward": "1"},
+            # Names outside the lab must not resolve through the machine's DNS.
+            dns=["127.0.0.1"],
+            mounts=[docker.types.Mount("/var/lib/docker", request.volume, type="volume")],
+            **_security_options(request.security),
+        )
+        if request.security != Security.PRIVILEGED:
+            # What the CLI's `--security-opt systempaths=unconfined` sends:
+            # nothing of /proc masked or read-only.
+            host_config["MaskedPaths"] = []
+            host_config["ReadonlyPaths"] = []
+        networking = self.api.create_networking_config(
+            {request.network: self.api.create_endpoint_config(ipv4_address=str(request.address))}
+        )
+        try:
+            created = self.api.create_container(
+                request.image,
+                name=request.name,
+                hostname=request.hostname,
+                labels=dict(request.labels),
+                host_config=host_config,
+                networking_config=networking,
+                detach=True,
+            )
+        except docker.errors.APIError as exc:
+            raise _engine_error(f"create host {request.name}", exc) from None
+        return Container(created["Id"], request.name, dict(request.labels), "created")
+
+    def start(self, container_id: str) -> None:
+        try:
+            self.api.start(container_id)
+        except docker.errors.APIError as exc:
+            if _is_capability_refusal(exc):
+                raise PrivilegeRefused(_first_line(exc)) from None
+            raise _engine_error(f"start {container_id[:12]}", exc) from None
+
+    def remove_container(self, container_id: str) -> None:
+        with _refusals(f"remove container {container_id[:12]}"), _gone_is_fine():
+            self.api.remove_container(container_id, force=True, v=True)
+
+    def remove_network(self, network_id: str) -> None:
+        with _refusals(f"remove network {network_id[:12]}"), _gone_is_fine():
+            self.api.remove_network(network_id)
+
+    def remove_volume(self, name: str) -> None:
+        with _refusals(f"remove volume {name}"), _gone_is_fine():
+            self.api.remove_volume(name, force=True)
+
+    # ---- inside containers --------------------------------------------------
+
+    def exec(self, container: str, argv: list[str], check: bool = True) -> ExecResult:
+        with _refusals(f"run {argv[0]} in {container}"):
+            exec_id = self._exec_create(container, argv)
+            output = (self.api.exec_start(exec_id) or b"").decode(errors="replace")
+            code = int(self.api.exec_inspect(exec_id).get("ExitCode") or 0)
+        if check and code != 0:
+            raise StepError(
+                f"{' '.join(argv[:3])} failed in {container} (exit {code})",
+                command=" ".join(argv),
+                output=output,
+            )
+        return ExecResult(code, output)
+
+    def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:
+        with _refusals(f"run {argv[0]} in {container}"):
+            exec_id = self._exec_create(container, argv)
+            stream = self.api.exec_start(exec_id, stream=True)
+        yield from _lines(stream)
+
+    def exec_interactive(self, container: str, argv: list[str], stdin: bool, tty: bool) -> int:
+        with _refusals(f"run {argv[0]} in {container}"):
+            return terminal.run(self.api, container, argv, stdin, tty)
+
+    def _exec_create(self, container: str, argv: list[str]) -> str:
+        try:
+            return str(self.api.exec_create(container, argv)["Id"])
+        except docker.errors.NotFound:
+            raise EngineError(f"container {container} does not exist") from None
+
+    def put_archive(self, container: str, directory: str, data: bytes | BinaryIO) -> None:
+        with _refusals(f"copy files into {container}"):
+            self.api.put_archive(container, directory, data)
+
+    def follow_logs(self, container: str) -> Generator[str, None, None]:
+        with _refusals(f"read the log of {container}"):
+            stream = self.api.logs(container, stream=True, follow=True)
+        try:
+            yield from _lines(stream)
+        finally:
+            stream.close()
+
+    # ---- images -------------------------------------------------------------
+
+    def pull(self, name: str) -> None:
+        repository, tag = parse_repository_tag(name)
+        with _refusals(f"pull {name}"):
+            self.api.pull(repository, tag=tag or "latest")
+
+    def build_image(
+        self,
+        context: bytes,
+        tag: str,
+        buildargs: Mapping[str, str],
+        labels: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> None:
+        log: list[str] = []
+        with _refusals(f"build {tag}"):
+            stream = self.api.build(
+                fileobj=io.BytesIO(context),
+                custom_context=True,
+                tag=tag,
+                buildargs=dict(buildargs),
+                labels=dict(labels),
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            for chunk in stream:
+                if "error" in chunk:
+                    raise EngineError(
+                        f"building {tag} failed: {str(chunk['error']).strip()}",
+                        hint="\n".join(log[-5:]),
+                    )
+                text = str(chunk.get("stream", "")).strip()
+                if text:
+                    log.append(text)
+                    on_line(text)
+
+    def import_image(self, archive: Path, repository: str, tag: str) -> None:
+        with _refusals(f"import {repository}:{tag}"):
+            self.api.import_image_from_file(str(archive), repository=repository, tag=tag)
+
+    def save_image(self, name: str, out: BinaryIO) -> None:
+        with _refusals(f"save {name}"):
+            for chunk in self.api.get_image(name):
+                out.write(chunk)
+
+    def remove_dangling_images(self, label: str) -> None:
+        with _refusals("list images"):
+            found = self.api.images(filters={"dangling": True, "label": label}, quiet=True)
+        for image_id in found:
+            with contextlib.suppress(docker.errors.APIError):  # still used by a container
+                self.api.remove_image(image_id)
+
+
+# ---- reading the engine's JSON ------------------------------------------------
+
+
+def _filters(where: Selector) -> dict[str, list[str]]:
+    return {"label": [key if value is None else f"{key}={value}" for key, value in where.items()]}
+
+
+def _container(summary: dict[str, Any]) -> Container:
+    networks = (summary.get("NetworkSettings") or {}).get("Networks") or {}
+    return Container(
+        id=summary["Id"],
+        name=(summary.get("Names") or ["/"])[0].lstrip("/"),
+        labels=summary.get("Labels") or {},
+        state=summary.get("State", ""),
+        addresses={name: n.get("IPAddress", "") for name, n in networks.items()},
+    )
+
+
+def _network(found: dict[str, Any]) -> Network:
+    subnets = tuple(
+        IPv4Network(cfg["Subnet"], strict=False)
+        for cfg in (found.get("IPAM") or {}).get("Config") or []
+        if cfg.get("Subnet") and ":" not in cfg["Subnet"]
+    )
+    return Network(found["Id"], found["Name"], found.get("Labels") or {}, subnets)
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Whole lines out of a stream of byte chunks that split lines anywhere."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.decode(errors="replace")
+    if pending:
+        yield pending.decode(errors="replace")
+
+
+# ---- the powers of a host -------------------------------------------------------
+
+
+def _security_options(security: Security) -> dict[str, Any]:
+    """Privileged where the engine grants it; otherwise the equivalent that works there.
+
+    On engines whose own capability bounding set lacks CAP_SYS_RESOURCE,
+    --privileged fails with "unable to apply caps: operation not permitted".
+    Every other capability, with seccomp, AppArmor and the masked /proc paths
+    lifted, is enough for an inner engine.
+    """
+    if security == Security.PRIVILEGED:
+        return {"privileged": True}
+    return {
+        "cap_add": ["ALL"],
+        "cap_drop": ["SYS_RESOURCE"],
+        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+        "devices": ["/dev/net/tun:/dev/net/tun:rwm"] if Path("/dev/net/tun").exists() else [],
+    }
+
+
+def _is_capability_refusal(exc: Exception) -> bool:
+    return bool(re.search(r"apply caps|operation not permitted", str(exc)))
+
+
+# ---- errors ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _refusals(what: str) -> Iterator[None]:
+    """The SDK's and the transport's errors, as one EngineError line naming the action."""
+    try:
+        yield
+    except docker.errors.DockerException as exc:
+        raise _engine_error(what, exc) from None
+
+
+@contextlib.contextmanager
+def _gone_is_fine() -> Iterator[None]:
+    with contextlib.suppress(docker.errors.NotFound):
+        yield
+
+
+def _engine_error(what: str, exc: Exception) -> EngineError:
+    explanation = getattr(exc, "explanation", None) or exc
+    return EngineError(f"the Docker engine refused to {what}: {_first_line(explanation)}")
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,266 @@
+"""An in-memory Engine for unit tests of the decisions: no Docker, and no time spent.
+
+It keeps containers, networks, volumes and images in dicts, unpacks the tars
+put into containers, and plays a host's setup from the data files delivered
+to it (hostside/protocol.py): the steps, `need-image` when the procs' image
+is neither loaded nor delivered, `changed` when something was made. Faults
+are injected by name (`fail_on`), and every call that changes something is
+logged (`calls`), so a test can say exactly what a run did and undid.
+
+It is never a stand-in for the real engine's tests of the same feature: it
+cannot tell whether a lab works, only what dockerlan asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import shlex
+import tarfile
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import BinaryIO
+
+from dockerlan.engine.records import (
+    Container,
+    ExecResult,
+    HostRequest,
+    Image,
+    Machine,
+    Network,
+    Security,
+    Selector,
+    Volume,
+)
+from dockerlan.errors import EngineError, PrivilegeRefused, StepError
+from dockerlan.hostside.protocol import (
+    COMMAND,
+    IMAGE_ARCHIVE,
+    MARK,
+    PROCS_FILE,
+    SETTINGS,
+    STEPS,
+)
+
+
+@dataclass
+class FakeContainer:
+    record: Container
+    files: dict[str, bytes] = field(default_factory=dict)
+    inner_images: set[str] = field(default_factory=set)
+    procs: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+
+class FakeEngine:
+    """The Engine protocol in memory; see the module docstring."""
+
+    def __init__(self, grants_privileged: bool = True, machine: Machine | None = None) -> None:
+        self.grants_privileged = grants_privileged
+        self.machine_ = machine or Machine()
+        self.containers_: dict[str, FakeContainer] = {}
+        self.networks_: dict[str, Network] = {}
+        self.volumes_: dict[str, Volume] = {}
+        self.images_: dict[str, Image] = {}
+        self.calls: list[tuple[str, str]] = []
+        """(operation, name) of every call that changed something, in order."""
+        self.fail_on: set[tuple[str, str]] = set()
+        """(operation, name) pairs that raise EngineError; a setup's name is its container's."""
+        self._ids = (f"{n:064x}" for n in itertools.count(1))
+
+    # ---- what exists --------------------------------------------------------
+
+    def engine_id(self) -> str:
+        return "fake"
+
+    def machine(self) -> Machine:
+        return self.machine_
+
+    def containers(self, where: Selector) -> list[Container]:
+        return [c.record for c in self.containers_.values() if _matches(c.record.labels, where)]
+
+    def networks(self, where: Selector) -> list[Network]:
+        return [n for n in self.networks_.values() if _matches(n.labels, where)]
+
+    def volumes(self, where: Selector) -> list[Volume]:
+        return [v for v in self.volumes_.values() if _matches(v.labels, where)]
+
+    def subnets_in_use(self) -> list[IPv4Network]:
+        return [s for n in self.networks_.values() for s in n.subnets]
+
+    def image(self, name: str) -> Image | None:
+        return self.images_.get(name)
+
+    # ---- creating and removing ----------------------------------------------
+
+    def create_network(
+        self,
+        name: str,
+        cidr: IPv4Network,
+        gateway: IPv4Address,
+        labels: Mapping[str, str],
+        internal: bool,
+    ) -> Network:
+        self._act("create_network", name)
+        if any(n.name == name for n in self.networks_.values()):
+            raise EngineError(f"cannot create network {name} on {cidr}: already exists")
+        network = Network(next(self._ids), name, dict(labels), (cidr,))
+        self.networks_[network.id] = network
+        return network
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> Volume:
+        self._act("create_volume", name)
+        return self.volumes_.setdefault(name, Volume(name, dict(labels)))
+
+    def create_host(self, request: HostRequest) -> Container:
+        self._act("create_host", request.name)
+        if any(c.record.name == request.name for c in self.containers_.values()):
+            raise EngineError(f"the Docker engine refused to create host {request.name}: in use")
+        if request.volume not in self.volumes_:
+            raise EngineError(f"no volume {request.volume}")
+        network = next((n for n in self.networks_.values() if n.name == request.network), None)
+        if network is None:
+            raise EngineError(f"no network {request.network}")
+        record = Container(
+            next(self._ids),
+            request.name,
+            dict(request.labels),
+            "created",
+            {request.network: str(request.address)},
+        )
+        self.containers_[record.id] = FakeContainer(record)
+        return record
+
+    def start(self, container_id: str) -> None:
+        box = self._find(container_id)
+        self._act("start", box.record.name)
+        if box.record.labels.get("io.dockerlan.security") == Security.PRIVILEGED and not (
+            self.grants_privileged
+        ):
+            raise PrivilegeRefused("unable to apply caps: operation not permitted")
+        box.record = replace(box.record, state="running")
+        if SETTINGS in box.files:  # the entrypoint starts the setup at boot
+            box.log += self._setup(box)
+
+    def remove_container(self, container_id: str) -> None:
+        box = self.containers_.pop(container_id, None)
+        if box is not None:
+            self._act("remove_container", box.record.name)
+
+    def remove_network(self, network_id: str) -> None:
+        network = self.networks_.pop(network_id, None)
+        if network is not None:
+            self._act("remove_network", network.name)
+
+    def remove_volume(self, name: str) -> None:
+        if self.volumes_.pop(name, None) is not None:
+            self._act("remove_volume", name)
+
+    # ---- inside containers --------------------------------------------------
+
+    def exec(self, container: str, argv: list[str], check: bool = True) -> ExecResult:
+        output = "\n".join(self.exec_lines(container, argv))
+        return ExecResult(0, output)
+
+    def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:
+        box = self._find(container)
+        if not box.record.running:
+            raise EngineError(f"container {container} is not running")
+        if argv[:2] == [COMMAND, "setup"]:
+            yield from self._setup(box)
+        elif argv[:2] == [COMMAND, "inspect"]:
+            token = argv[2]
+            yield f"{MARK}{token} routes []"
+            yield from (f"{MARK}{token} proc {name} running" for name in box.procs)
+            yield f"{MARK}{token} peers []"
+        else:
+            raise StepError(f"the fake engine cannot run {argv[:2]}")
+
+    def exec_interactive(self, container: str, argv: list[str], stdin: bool, tty: bool) -> int:
+        return self.exec(container, argv).exit_code
+
+    def put_archive(self, container: str, directory: str, data: bytes | BinaryIO) -> None:
+        box = self._find(container)
+        self._act("put_archive", box.record.name)
+        raw = data if isinstance(data, bytes) else data.read()
+        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+            for member in tar.getmembers():
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    path = str(Path(directory) / member.name)
+                    box.files[path] = extracted.read()
+
+    def follow_logs(self, container: str) -> Generator[str, None, None]:
+        yield from list(self._find(container).log)
+
+    # ---- images -------------------------------------------------------------
+
+    def pull(self, name: str) -> None:
+        raise EngineError(f"the Docker engine refused to pull {name}: no registry")
+
+    def build_image(
+        self,
+        context: bytes,
+        tag: str,
+        buildargs: Mapping[str, str],
+        labels: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> None:
+        self._act("build_image", tag)
+        self.images_[tag] = Image(next(self._ids), dict(labels))
+
+    def import_image(self, archive: Path, repository: str, tag: str) -> None:
+        self._act("import_image", f"{repository}:{tag}")
+        self.images_[f"{repository}:{tag}"] = Image(next(self._ids), {})
+
+    def save_image(self, name: str, out: BinaryIO) -> None:
+        out.write(f"image {self.images_[name].id}".encode())
+
+    def remove_dangling_images(self, label: str) -> None:
+        pass
+
+    # ---- the simulated host -------------------------------------------------------
+
+    def _setup(self, box: FakeContainer) -> list[str]:
+        """What `dockerlan-host setup` prints, played from the delivered data files."""
+        settings = _env(box.files[SETTINGS].decode())
+        say = f"{MARK}{settings['TOKEN']} "
+        if ("setup", box.record.name) in self.fail_on:
+            return ["something broke", say + f"fail setup failed on {settings['HOST']}"]
+        lines = [say + f"step {STEPS[0]}"]
+        if settings["IMAGE_ID"] not in box.inner_images:
+            if box.files.pop(IMAGE_ARCHIVE, None) is None:
+                return [*lines, say + "need-image"]
+            box.inner_images.add(settings["IMAGE_ID"])
+            lines.append(say + "changed")
+        lines.append(say + f"step {STEPS[1]}")
+        planned = [line.split(" ", 1)[0] for line in box.files[PROCS_FILE].decode().splitlines()]
+        if planned != box.procs:
+            box.procs = planned
+            lines.append(say + "changed")
+        lines += [say + f"step {step}" for step in STEPS[2:]]
+        return [*lines, say + "done"]
+
+    def _find(self, container: str) -> FakeContainer:
+        for box in self.containers_.values():
+            if container in (box.record.id, box.record.name):
+                return box
+        raise EngineError(f"container {container} does not exist")
+
+    def _act(self, operation: str, name: str) -> None:
+        if (operation, name) in self.fail_on:
+            raise EngineError(f"the fake engine refused to {operation} {name}")
+        self.calls.append((operation, name))
+
+
+def _matches(labels: Mapping[str, str], where: Selector) -> bool:
+    return all(
+        key in labels and (value is None or labels[key] == value) for key, value in where.items()
+    )
+
+
+def _env(text: str) -> dict[str, str]:
+    """KEY='value' lines, read the way the shell reads them."""
+    return dict(line.split("=", 1) for line in shlex.split(text, posix=True))

@@ -1,0 +1,122 @@
+"""The Engine protocol: every operation dockerlan needs from a container engine.
+
+Each is one API call or a short sequence; objects are found by label
+(`Selector`), never by name pattern. Failures arrive as dockerlan's own
+errors (`EngineError`, `StepError`), never the SDK's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from dockerlan.engine.records import (
+    Container,
+    ExecResult,
+    HostRequest,
+    Image,
+    Machine,
+    Network,
+    Selector,
+    Volume,
+)
+
+
+class Engine(Protocol):
+    # ---- what exists --------------------------------------------------------
+    def engine_id(self) -> str:
+        """The daemon's own identity, stable across restarts."""
+        ...
+
+    def machine(self) -> Machine:
+        """Routes, DNS servers and limits of the machine the engine runs on."""
+        ...
+
+    def containers(self, where: Selector) -> list[Container]: ...
+
+    def networks(self, where: Selector) -> list[Network]: ...
+
+    def volumes(self, where: Selector) -> list[Volume]: ...
+
+    def subnets_in_use(self) -> list[IPv4Network]:
+        """The IPv4 subnets of every network of the engine, the lab's or not."""
+        ...
+
+    def image(self, name: str) -> Image | None: ...
+
+    # ---- creating and removing ----------------------------------------------
+    def create_network(
+        self,
+        name: str,
+        cidr: IPv4Network,
+        gateway: IPv4Address,
+        labels: Mapping[str, str],
+        internal: bool,
+    ) -> Network:
+        """A bridge with masquerading off; internal ones drop traffic leaving their subnet."""
+        ...
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> Volume: ...
+
+    def create_host(self, request: HostRequest) -> Container:
+        """Create (not start) a virtual host; PrivilegeRefused where --privileged is refused."""
+        ...
+
+    def start(self, container_id: str) -> None: ...
+
+    def remove_container(self, container_id: str) -> None:
+        """Force-remove, with its anonymous volumes; gone already is fine."""
+        ...
+
+    def remove_network(self, network_id: str) -> None: ...
+
+    def remove_volume(self, name: str) -> None: ...
+
+    # ---- inside containers --------------------------------------------------
+    def exec(self, container: str, argv: list[str], check: bool = True) -> ExecResult:
+        """Run and wait; with check, a non-zero exit is a StepError carrying the output."""
+        ...
+
+    def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:
+        """Run and yield the output line by line as it comes."""
+        ...
+
+    def exec_interactive(self, container: str, argv: list[str], stdin: bool, tty: bool) -> int:
+        """Run with this process's stdin/stdout/stderr attached; returns the exit code."""
+        ...
+
+    def put_archive(self, container: str, directory: str, data: bytes | BinaryIO) -> None:
+        """Unpack a tar into a directory of a container, running or not."""
+        ...
+
+    def follow_logs(self, container: str) -> Generator[str, None, None]:
+        """Every line the container wrote and writes, until it stops or the caller closes."""
+        ...
+
+    # ---- images -------------------------------------------------------------
+    def pull(self, name: str) -> None: ...
+
+    def build_image(
+        self,
+        context: bytes,
+        tag: str,
+        buildargs: Mapping[str, str],
+        labels: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> None:
+        """Build from a tar of a build context; each line of the build's log goes to on_line."""
+        ...
+
+    def import_image(self, archive: Path, repository: str, tag: str) -> None:
+        """A root filesystem tar as an image (`docker import`)."""
+        ...
+
+    def save_image(self, name: str, out: BinaryIO) -> None:
+        """`docker save` of one image, with its name, into a file."""
+        ...
+
+    def remove_dangling_images(self, label: str) -> None:
+        """Untagged images carrying this label key: build stages, replaced builds."""
+        ...

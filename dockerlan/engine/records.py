@@ -1,0 +1,87 @@
+"""dockerlan's own records of what an engine holds: plain, frozen, typed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
+
+Selector = Mapping[str, str | None]
+"""Label key -> value to match; None matches any value of that key."""
+
+
+class Security(StrEnum):
+    """How a host container gets the powers its inner engine needs."""
+
+    PRIVILEGED = "privileged"
+    CAPABILITIES = "capabilities"
+    """Every capability but CAP_SYS_RESOURCE, where the engine refuses --privileged."""
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    labels: Mapping[str, str]
+    state: str
+    """Docker's word: created, running, restarting, exited, ..."""
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    """Network name -> IPv4 address on it."""
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    name: str
+    labels: Mapping[str, str]
+    subnets: tuple[IPv4Network, ...] = ()
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str
+    labels: Mapping[str, str]
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+
+@dataclass(frozen=True)
+class HostRequest:
+    """One virtual host container: its name, address, storage and powers."""
+
+    name: str
+    hostname: str
+    image: str
+    network: str
+    address: IPv4Address
+    volume: str
+    security: Security
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the machine under the engine offers: what is in use, and its limits."""
+
+    routes: tuple[IPv4Network, ...] = ()
+    dns_servers: tuple[IPv4Network, ...] = ()
+    neigh_limit: int = 1 << 30
+    pid_max: int = 1 << 22
+    available_mib: int = 1 << 30
+    free_files: int = 1 << 30

@@ -1,0 +1,352 @@
+# shellcheck shell=dash
+# The host-side library of dockerlan: small named functions run inside a
+# virtual host by `dockerlan-host` (see that file for the verbs). Python
+# never writes shell: it puts data files in /etc/dockerlan (hostside/data.py
+# names them) and reads the marker lines `say` prints (hostside/protocol.py).
+#
+# Why shell, and why curl: every `docker exec` into a host costs a runc exec
+# (about 65 ms of CPU) and every inner docker CLI call about 70 ms more, and
+# `up` is CPU-bound. So a host sets itself up in one run of `setup`, talking
+# to its inner engine's API with curl (milliseconds).
+
+SETUP_DIR=/etc/dockerlan
+SETTINGS=$SETUP_DIR/host.env
+LAN_REQUEST=$SETUP_DIR/lan.json
+PROCS_FILE=$SETUP_DIR/procs
+ROUTES_FILE=$SETUP_DIR/routes
+PEERS_FILE=$SETUP_DIR/peers
+HOSTS_FILE=$SETUP_DIR/hosts
+IMAGE_ARCHIVE=/var/tmp/dockerlan/image.tar
+DOCKER_SOCK=/var/run/docker.sock
+ENGINE_WAIT_TRIES=1200 # 60 s in steps of 0.05 s
+HEARTBEAT=10           # seconds; far below the client's read timeout (120 s)
+NEED_IMAGE_EXIT=3
+# fping: two echoes per pair, the first warming the neighbour caches; pairs
+# that still fail get a second, slower round (see lab/matrix.py).
+FIRST_ROUND="-C 2 -p 20 -i 1 -t 500"
+RETRY_ROUND="-C 3 -p 200 -i 5 -t 1000"
+
+# ---- talking to dockerlan -----------------------------------------------------
+
+# say KIND [WORDS]: one marker line for dockerlan. It goes to fd 8, the
+# command's own stdout, so it reaches dockerlan also from inside a pipeline.
+say() {
+    echo "@@dockerlan:$TOKEN $*" >&8
+}
+
+fail() {
+    say fail "$*"
+    exit 1
+}
+
+# The settings `up` delivered: TOKEN, LAB, HOST, MODE, IMAGE, ... (data.py).
+load_settings() {
+    [ -f "$SETTINGS" ] || { echo "no $SETTINGS: this host was never set up" >&2; exit 1; }
+    # shellcheck source=/dev/null
+    . "$SETTINGS"
+}
+
+# One setup at a time, also when a boot-time run and an exec meet.
+take_setup_lock() {
+    exec 9>/run/dockerlan-setup.lock
+    flock 9
+}
+
+# A sign of life while a long step runs, so a silent host stands out. Its
+# sleep holds none of the command's output open, so a reader's stream ends
+# with the command.
+start_heartbeat() {
+    (while sleep "$HEARTBEAT" >/dev/null 2>&1 8>&-; do say alive; done) </dev/null &
+    heartbeat=$!
+    trap 'pkill -P $heartbeat; kill $heartbeat 2>/dev/null' EXIT
+}
+
+# ---- the inner engine -------------------------------------------------------------
+
+# api METHOD PATH [BODY_FILE|-]: one call to the inner engine's API. Prints
+# the reply; fails on an HTTP error.
+api() {
+    local method=$1 path=$2 reply
+    if [ $# -ge 3 ]; then
+        reply=$(curl -sS --unix-socket "$DOCKER_SOCK" -X "$method" \
+            -H 'Content-Type: application/json' --data-binary "@$3" \
+            -w '\n%{http_code}' "http://inner$path") || return 1
+    else
+        reply=$(curl -sS --unix-socket "$DOCKER_SOCK" -X "$method" \
+            -w '\n%{http_code}' "http://inner$path") || return 1
+    fi
+    printf '%s\n' "$reply" | sed '$d'
+    [ "$(printf '%s\n' "$reply" | tail -n 1)" -lt 300 ]
+}
+
+wait_for_engine() {
+    local i=0
+    until curl -sf --unix-socket "$DOCKER_SOCK" http://inner/_ping >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ "$i" -lt "$ENGINE_WAIT_TRIES" ] || fail "the inner Docker engine of $CONTAINER did not start"
+        sleep 0.05
+    done
+}
+
+# list_procs: "NAME STATE ADDRESS" for every proc of this host, planned or
+# not, from one call to the inner engine.
+list_procs() {
+    curl -sS --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
+        --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}" |
+        jq -r --arg lan "$LAN_NETWORK" '.[] |
+            [.Names[0][1:], .State, (.NetworkSettings.Networks[$lan].IPAddress // "")] | join(" ")'
+}
+
+# inspect_procs NAME...: "NAME STATE PID ADDRESS MAC HOSTS_PATH" for each
+# proc named, all asked at once; STATE is "missing" for one the inner engine
+# does not have, PID (in this host's PID namespace) 0 unless it runs. One jq
+# reads every answer: jq takes about 17 ms to start, curl a few.
+inspect_procs() (
+    [ $# -gt 0 ] || exit 0
+    dir=$(mktemp -d)
+    for name in "$@"; do
+        curl -s --unix-socket "$DOCKER_SOCK" "http://inner/containers/$name/json" >"$dir/$name" &
+    done
+    wait
+    jq -r --arg lan "$LAN_NETWORK" '
+        if .Id then
+            .NetworkSettings.Networks[$lan] as $net |
+            [.Name[1:], .State.Status, (if .State.Running then .State.Pid else 0 end | tostring),
+             ($net.IPAddress // ""), ($net.MacAddress // ""), .HostsPath]
+        else [input_filename | split("/") | last, "missing", "0", "", "", ""] end |
+        join(" ")' "$dir"/*
+    rm -rf "$dir"
+)
+
+planned_procs() {
+    cut -d' ' -f1 "$PROCS_FILE"
+}
+
+# ---- setup: the host made to match its data files ------------------------------
+
+ensure_image() {
+    if api GET "/images/$IMAGE/json" 2>/dev/null | jq -e --arg id "$IMAGE_ID" '.Id == $id' >/dev/null; then
+        :
+    elif [ -f "$IMAGE_ARCHIVE" ]; then
+        local out
+        out=$(docker load -q -i "$IMAGE_ARCHIVE" 2>&1) || { echo "$out"; fail "cannot load $IMAGE into $HOST"; }
+        say changed
+    else
+        say need-image
+        exit "$NEED_IMAGE_EXIT"
+    fi
+    rm -rf "${IMAGE_ARCHIVE%/*}"
+}
+
+ensure_lan() {
+    api GET "/networks/$LAN_NETWORK" >/dev/null 2>&1 && return
+    local out
+    out=$(api POST /networks/create "$LAN_REQUEST" 2>&1) || { echo "$out"; fail "cannot create the LAN of $HOST"; }
+    say changed
+}
+
+# Unplanned procs go first, so a shrunk lab's new procs can reuse their
+# addresses; then every planned proc is created if missing and started if
+# stopped, all at once.
+ensure_procs() {
+    local existing results name body
+    existing=$(list_procs) || fail "the inner engine of $HOST does not list its containers"
+    results=$(mktemp)
+    for name in $(printf '%s\n' "$existing" | cut -d' ' -f1); do
+        planned_procs | grep -qxF "$name" && continue
+        api DELETE "/containers/$name?force=1" >/dev/null && echo CHANGED >>"$results"
+    done
+    # A subshell, so that `wait` waits for the launches and not the heartbeat.
+    (
+        while read -r name body; do
+            launch_proc "$name" "$body" "$(printf '%s\n' "$existing" | awk -v n="$name" '$1 == n { print $2 }')" &
+        done <"$PROCS_FILE"
+        wait
+    ) >>"$results"
+    ! grep -q '^CHANGED' "$results" || say changed
+    if grep -q '^FAILED' "$results"; then
+        grep '^FAILED' "$results"
+        fail "procs $(grep '^FAILED' "$results" | cut -d' ' -f2 | paste -sd, -) did not start on $HOST"
+    fi
+    rm -f "$results"
+}
+
+# launch_proc NAME REQUEST STATE: prints CHANGED or FAILED NAME REASON.
+launch_proc() {
+    local name=$1 body=$2 state=$3 out
+    if [ -z "$state" ]; then
+        out=$(printf '%s' "$body" | api POST "/containers/create?name=$name" - 2>&1) ||
+            { echo "FAILED $name $(echo "$out" | tr '\n' ' ')"; return; }
+        echo CHANGED
+    fi
+    if [ "$state" != running ]; then
+        out=$(api POST "/containers/$name/start" 2>&1) ||
+            { echo "FAILED $name $(echo "$out" | tr '\n' ' ')"; return; }
+        echo CHANGED
+    fi
+}
+
+# Exactly the planned routes to the other hosts' LANs: ours that the plan no
+# longer has go, the planned ones are replaced.
+ensure_routes() {
+    local planned
+    planned=$(cut -d' ' -f1 "$ROUTES_FILE" | tr '\n' ' ')
+    {
+        ip route show proto "$ROUTE_PROTO" |
+            awk -v keep="$planned" -v proto="$ROUTE_PROTO" '
+                BEGIN { n = split(keep, k, " "); for (i = 1; i <= n; i++) planned[k[i]] }
+                !($1 in planned) { print "route del " $1 " proto " proto }'
+        awk -v proto="$ROUTE_PROTO" '{ print "route replace " $1 " via " $2 " proto " proto }' "$ROUTES_FILE"
+    } | ip -batch - || fail "cannot install the routes of $HOST"
+}
+
+# The VXLAN port on br0 and its flood list: exactly the planned peers.
+ensure_vxlan_peers() {
+    if ! ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
+        if ! ip link add "$VXLAN_DEVICE" type vxlan id "$VXLAN_ID" dstport "$VXLAN_PORT" \
+            local "$ADDRESS" dev eth0 ||
+            ! ip link set "$VXLAN_DEVICE" master "$LAN_BRIDGE" ||
+            ! ip link set "$VXLAN_DEVICE" up; then
+            fail "cannot create the VXLAN port of $HOST"
+        fi
+    fi
+    local current peer
+    current=$(bridge fdb show dev "$VXLAN_DEVICE" | awk -v m="$FLOOD_MAC" '$1 == m { print $3 }')
+    for peer in $current; do
+        grep -qxF "$peer" "$PEERS_FILE" || bridge fdb del "$FLOOD_MAC" dev "$VXLAN_DEVICE" dst "$peer"
+    done
+    while read -r peer; do
+        printf '%s\n' "$current" | grep -qxF "$peer" ||
+            bridge fdb append "$FLOOD_MAC" dev "$VXLAN_DEVICE" dst "$peer" ||
+            fail "cannot add VXLAN peer $peer on $HOST"
+    done <"$PEERS_FILE"
+}
+
+# Every proc's /etc/hosts names the whole lab. Writing the file the engine
+# bind-mounts works for any image, also one without a shell.
+write_names() {
+    local _name _state _pid _ip _mac hosts
+    while read -r _name _state _pid _ip _mac hosts; do
+        cat "$HOSTS_FILE" >"$hosts"
+    done <"$1"
+}
+
+# The kernel's neighbour (ARP) table limit is machine-wide, not per
+# namespace (net.ipv4.neigh.default.gc_thresh3, 1024 by default), and a 16x16
+# lab's full matrix needs about 4,600 entries: past the limit it logs
+# "neighbor table overflow" and drops packets. Permanent entries do not count
+# against it, and the host knows every address and MAC of its LAN, so it pins
+# them: each proc gets br0 and its LAN neighbours, br0 gets each proc.
+# Overlay LANs span hosts and their remote MACs are learnt: nothing is pinned.
+pin_neighbours() {
+    local inventory=$1 br _name _state pid ip mac _hosts
+    br=$(cat "/sys/class/net/$LAN_BRIDGE/address")
+    # shellcheck disable=SC2094 # the inventory is only read, by both
+    while read -r _name _state pid ip mac _hosts; do
+        {
+            echo "neigh replace $BRIDGE lladdr $br dev eth0 nud permanent"
+            awk -v self="$ip" '$4 != self { print "neigh replace " $4 " lladdr " $5 " dev eth0 nud permanent" }' "$inventory"
+        } | nsenter -t "$pid" -n ip -batch - || fail "cannot pin the neighbours of $ip"
+        echo "neigh replace $ip lladdr $mac dev $LAN_BRIDGE nud permanent"
+    done <"$inventory" | ip -batch - || fail "cannot pin the neighbours of $LAN_BRIDGE"
+}
+
+# Names in every proc, and (routed) pinned neighbours, from one look at the procs.
+link_procs() {
+    local inventory
+    inventory=$(mktemp)
+    # shellcheck disable=SC2046 # one word per planned proc
+    inspect_procs $(planned_procs) | awk '$2 == "running"' >"$inventory" ||
+        fail "cannot inspect the procs of $HOST"
+    write_names "$inventory"
+    [ "$MODE" = overlay ] || pin_neighbours "$inventory"
+    rm -f "$inventory"
+}
+
+# setup: the whole host, step by step, each idempotent; see protocol.py.
+setup() {
+    take_setup_lock
+    start_heartbeat
+    wait_for_engine
+    say step engine
+    ensure_image
+    say step image
+    ensure_lan
+    ensure_procs
+    say step procs
+    if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
+    link_procs
+    say step links
+    say "done"
+}
+
+# ---- readers ----------------------------------------------------------------------
+
+# inspect: the host's routes, procs and VXLAN peers, as its kernel and engine have them.
+inspect_host() {
+    say routes "$(ip -j route show)"
+    list_procs | while read -r line; do say proc "$line"; done
+    if ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
+        say peers "$(bridge -j fdb show dev "$VXLAN_DEVICE")"
+    else
+        say peers "[]"
+    fi
+}
+
+# ping_from PID NAME OPTIONS ADDRESS...: one fping from a proc's network
+# namespace (entered from the host, so the proc's image needs no ping), one
+# socket to every target; each result line marked with the source.
+ping_from() {
+    local pid=$1 name=$2 options=$3
+    shift 3
+    # shellcheck disable=SC2086 # the options are words
+    nsenter -t "$pid" -n fping -q $options "$@" 2>&1 | sed "s/^/@@dockerlan:$TOKEN ping $name /"
+}
+
+# ping_all OPTIONS: for each "NAME PID TARGET..." line of stdin, an
+# fping from NAME to its targets, all at once. Each writes its own file,
+# printed whole once all are done: writers into one pipe would interleave.
+ping_all() (
+    options=$1
+    dir=$(mktemp -d)
+    while read -r name pid targets; do
+        # shellcheck disable=SC2086 # one word per target
+        ping_from "$pid" "$name" "$options" $targets >"$dir/$name" &
+    done
+    wait
+    cat "$dir"/* 2>/dev/null >&8
+    rm -rf "$dir"
+)
+
+# sweep: the host's planned procs, and a ping from each running one to every
+# proc in the lab's hosts file but itself.
+sweep() {
+    local procs targets
+    # shellcheck disable=SC2046 # one word per planned proc
+    procs=$(inspect_procs $(planned_procs))
+    printf '%s\n' "$procs" | while read -r name state _pid ip _rest; do
+        [ -z "$name" ] || say proc "$name $state $ip"
+    done
+    targets=$(awk '$2 ~ /^p[0-9]+$/ { print $1 }' "$HOSTS_FILE" | tr '\n' ' ')
+    printf '%s\n' "$procs" |
+        awk -v targets="$targets" '$2 == "running" {
+            line = $1 " " $3; n = split(targets, t, " ")
+            for (i = 1; i <= n; i++) if (t[i] != $4) line = line " " t[i]
+            print line }' |
+        ping_all "$FIRST_ROUND"
+}
+
+# retry SRC=ADDR,ADDR...: the slower round, for the pairs that failed.
+retry() {
+    local wanted source
+    wanted=$(mktemp)
+    for source in "$@"; do
+        echo "${source%%=*} $(echo "${source#*=}" | tr ',' ' ')"
+    done >"$wanted"
+    # shellcheck disable=SC2046 # one word per source
+    inspect_procs $(cut -d' ' -f1 "$wanted") |
+        awk 'NR == FNR { name = $1; $1 = ""; targets[name] = $0; next }
+            $2 == "running" { print $1, $3 targets[$1] }' "$wanted" - |
+        ping_all "$RETRY_ROUND"
+    rm -f "$wanted"
+}

@@ -1,0 +1,83 @@
+"""The contract between Python and the host-side scripts: files, verbs, steps, markers.
+
+`up` puts a host's data files in SETUP_DIR and runs `dockerlan-host setup`
+(a new host runs it at boot, from its entrypoint). Readers run
+`dockerlan-host inspect|sweep|retry TOKEN`. Every line meant for Python is
+one marker line, `@@dockerlan:<token> <kind> [words]`; anything else is
+ordinary output, kept to explain a failure. The token is fresh for every
+command, so lines of an earlier run in the same container's log are never
+mistaken for this one's.
+
+Events of `setup`:
+
+    step NAME     the host is past step NAME (one of STEPS)
+    alive         still working (every few seconds: a silent host stands out)
+    changed       something was created, started or removed
+    need-image    the image is missing and no archive was delivered
+    fail MESSAGE  it stopped; the lines before explain why
+    done          every step is done
+
+Records of the readers:
+
+    proc NAME STATE ADDRESS   one proc of the host, as its inner engine has it
+    routes JSON               `ip -j route show` of the host
+    peers JSON                `bridge -j fdb show dev vxlan0`, or [] without one
+    ping SRC ADDR : RTT...    fping -C of one source to one target ('-' when lost)
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+SETUP_DIR = "/etc/dockerlan"
+SETTINGS = f"{SETUP_DIR}/host.env"
+LAN_REQUEST = f"{SETUP_DIR}/lan.json"
+PROCS_FILE = f"{SETUP_DIR}/procs"
+"""One planned proc a line: its name, a space, its container-create request (JSON)."""
+ROUTES_FILE = f"{SETUP_DIR}/routes"
+"""One route a line: destination, a space, gateway (routed mode)."""
+PEERS_FILE = f"{SETUP_DIR}/peers"
+"""One VXLAN peer address a line (overlay mode)."""
+HOSTS_FILE = f"{SETUP_DIR}/hosts"
+"""The /etc/hosts every proc gets."""
+IMAGE_ARCHIVE = "/var/tmp/dockerlan/image.tar"
+"""Where a delivered image waits for `setup` to load it."""
+
+COMMAND = "dockerlan-host"
+STEPS = ("engine", "image", "procs", "links")
+"""The steps of `setup`, in order; the progress lines of `up` count hosts through them."""
+MARK = "@@dockerlan:"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    words: str = ""
+
+
+def new_token() -> str:
+    return secrets.token_hex(6)
+
+
+def parse_event(line: str, token: str) -> Event | None:
+    """The event a line reports, or None for ordinary output and other runs' lines."""
+    prefix = f"{MARK}{token} "
+    if not line.startswith(prefix):
+        return None
+    kind, _, words = line[len(prefix) :].strip().partition(" ")
+    return Event(kind, words)
+
+
+def events(output: str, token: str) -> list[Event]:
+    """Every event in a command's whole output, in order."""
+    found = (parse_event(line, token) for line in output.splitlines())
+    return [e for e in found if e is not None]
+
+
+def setup_command() -> list[str]:
+    return [COMMAND, "setup"]
+
+
+def reader_command(verb: str, token: str, *args: str) -> list[str]:
+    return [COMMAND, verb, token, *args]

@@ -1,0 +1,47 @@
+"""Take a lab down: remove every object carrying its label, also after a crashed `up`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockerlan import labels
+from dockerlan.engine import Container, Engine
+from dockerlan.lab.parallel import each
+from dockerlan.lab.snapshot import observe
+
+
+@dataclass(frozen=True)
+class DownResult:
+    containers: int
+    networks: int
+    volumes: int
+
+    @property
+    def removed_anything(self) -> bool:
+        return bool(self.containers or self.networks or self.volumes)
+
+
+def down(engine: Engine, lab: str) -> DownResult:
+    """Containers (each host's storage right after it), then networks and what storage is left.
+
+    Removing a host container also removes its inner containers and their
+    cgroups, which nest under the host's (see hostside/entrypoint.sh).
+    """
+    snapshot = observe(engine, lab)
+    storage: dict[str, list[str]] = {}
+    for volume in snapshot.volumes:
+        storage.setdefault(volume.labels.get(labels.HOST, ""), []).append(volume.name)
+
+    def remove_host(container: Container) -> None:
+        # A host's storage goes as soon as the host has, without waiting for the others.
+        engine.remove_container(container.id)
+        host = container.labels.get(labels.HOST, "")
+        for name in storage.pop(host, []) if host else []:
+            engine.remove_volume(name)
+
+    each(remove_host, list(snapshot.containers))
+    for network in snapshot.networks:
+        engine.remove_network(network.id)
+    each(engine.remove_volume, [name for names in storage.values() for name in names])
+    engine.remove_dangling_images(labels.IMAGE_KIND)
+    return DownResult(len(snapshot.containers), len(snapshot.networks), len(snapshot.volumes))

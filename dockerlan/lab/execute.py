@@ -1,0 +1,25 @@
+"""`exec`: a command in a host, or in a proc through its host's own engine."""
+
+from __future__ import annotations
+
+from dockerlan.engine import Engine
+from dockerlan.errors import DockerlanError
+from dockerlan.lab.status import LabState
+
+
+def run(
+    engine: Engine, state: LabState, target: str, command: list[str], stdin: bool, tty: bool
+) -> int:
+    """Run a command in a host (h1) or proc (p5) with this terminal attached; its exit code."""
+    if not command:
+        raise DockerlanError("no command given", hint=f"dockerlan exec {target} -- CMD ARGS...")
+    host = next((h for h in state.hosts if h.name == target), None)
+    if host is not None:
+        return engine.exec_interactive(host.container, command, stdin, tty)
+    host = next((h for h in state.hosts if any(p.name == target for p in h.procs)), None)
+    if host is None:
+        raise DockerlanError(f"{target!r} is neither a host nor a proc of lab {state.name}")
+    flags = (["-i"] if stdin else []) + (["-t"] if tty else [])
+    return engine.exec_interactive(
+        host.container, ["docker", "exec", *flags, target, *command], stdin, tty
+    )

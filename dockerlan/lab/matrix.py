@@ -1,0 +1,159 @@
+"""The ping matrix: every proc pings every other, all at once, from the hosts.
+
+Each host runs one fping per local proc inside that proc's network namespace
+(nsenter from the host), so the proc's image needs no ping nor shell, and one
+socket per source sends to every target: many concurrent busybox pings in one
+namespace lose replies, and one `docker exec` per pair is hundreds of times
+slower. Every pair gets two echoes, the first one warming the neighbour
+caches; pairs that still fail get a second, slower round and are reported as
+retried. Each host takes its targets from the lab's hosts file that `up` put
+in it, so one exec per host lists its procs and pings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockerlan.engine import Engine
+from dockerlan.hostside.protocol import Event, events, new_token, reader_command
+from dockerlan.lab.parallel import each
+from dockerlan.lab.status import HostState, LabState, ProcState, index_of, parse_proc
+
+Rtts = dict[tuple[str, str], list[float | None]]
+
+
+@dataclass(frozen=True)
+class Pair:
+    src: str
+    dst: str
+    ok: bool
+    rtt_ms: float | None
+    retried: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "src": self.src,
+            "dst": self.dst,
+            "ok": self.ok,
+            "rtt_ms": self.rtt_ms,
+            "retried": self.retried,
+        }
+
+
+@dataclass(frozen=True)
+class Matrix:
+    lab: str
+    hosts: tuple[tuple[str, tuple[str, ...]], ...]
+    """Each host with its procs, in order."""
+    pairs: tuple[Pair, ...]
+
+    @property
+    def procs(self) -> list[str]:
+        return [p for _, procs in self.hosts for p in procs]
+
+    @property
+    def ok(self) -> int:
+        return sum(p.ok for p in self.pairs)
+
+    @property
+    def failed(self) -> int:
+        return len(self.pairs) - self.ok
+
+    @property
+    def retried(self) -> int:
+        return sum(p.retried for p in self.pairs)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "lab": self.lab,
+            "pairs": [p.to_json() for p in self.pairs],
+            "ok": self.ok,
+            "failed": self.failed,
+        }
+
+
+def ping_matrix(engine: Engine, state: LabState) -> Matrix:
+    """Every ordered pair of the procs the hosts report, in proc order, with its outcome."""
+    running = [h for h in state.hosts if h.state == "running"]
+    answers = each(lambda h: _run(engine, h, "sweep"), running)
+    swept = {h.name: found for h, found in zip(running, answers, strict=True)}
+    procs = {
+        h.name: _ordered([parse_proc(e.words) for e in swept.get(h.name, []) if e.kind == "proc"])
+        for h in state.hosts
+    }
+    everyone = [p for h in state.hosts for p in procs[h.name]]
+    name_of = {p.address: p.name for p in everyone if p.address}
+    sources = {p.name: h for h in state.hosts for p in procs[h.name] if p.state == "running"}
+    first = _rtts([e for found in swept.values() for e in found], name_of)
+    failed = {
+        (src, dst)
+        for src in sources
+        for dst in name_of.values()
+        if dst != src and not _answered(first.get((src, dst)))
+    }
+    second = _retry(engine, failed, sources, name_of) if failed else {}
+    pairs = []
+    for src in everyone:
+        for dst in everyone:
+            if src.name == dst.name:
+                continue
+            retried = (src.name, dst.name) in failed
+            rtts = (second if retried else first).get((src.name, dst.name), [])
+            answered = [r for r in rtts if r is not None]
+            best = round(min(answered), 3) if answered else None
+            pairs.append(Pair(src.name, dst.name, bool(answered), best, retried))
+    return Matrix(
+        state.name,
+        tuple((h.name, tuple(p.name for p in procs[h.name])) for h in state.hosts),
+        tuple(pairs),
+    )
+
+
+def _answered(rtts: list[float | None] | None) -> bool:
+    return any(r is not None for r in rtts or [])
+
+
+def _run(engine: Engine, host: HostState, verb: str, *args: str) -> list[Event]:
+    token = new_token()
+    result = engine.exec(host.container, reader_command(verb, token, *args), check=False)
+    return events(result.output, token)
+
+
+def _retry(
+    engine: Engine,
+    failed: set[tuple[str, str]],
+    sources: dict[str, HostState],
+    name_of: dict[str, str],
+) -> Rtts:
+    """The slower round, one exec per host that has a source with failed pairs."""
+    address = {name: addr for addr, name in name_of.items()}
+    asks: dict[str, list[str]] = {}
+    for src in sorted({s for s, _ in failed}):
+        targets = ",".join(address[d] for s, d in sorted(failed) if s == src)
+        asks.setdefault(sources[src].name, []).append(f"{src}={targets}")
+    hosts = {h.name: h for h in sources.values()}
+    found = each(lambda ask: _run(engine, hosts[ask[0]], "retry", *ask[1]), list(asks.items()))
+    return _rtts([e for answer in found for e in answer], name_of)
+
+
+def _rtts(found: list[Event], names: dict[str, str]) -> Rtts:
+    """`ping SRC ADDR : t1 t2 ...` records ('-' for a lost echo) as RTTs per (src, dst)."""
+    results: Rtts = {}
+    for event in found:
+        parts = event.words.split()
+        if event.kind != "ping" or len(parts) < 4 or parts[2] != ":" or parts[1] not in names:
+            continue
+        results[(parts[0], names[parts[1]])] = [_rtt(t) for t in parts[3:]]
+    return results
+
+
+def _rtt(text: str) -> float | None:
+    """One fping -C figure: a round trip in ms, or None for a lost echo."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _ordered(procs: list[ProcState]) -> list[ProcState]:
+    return sorted(procs, key=lambda p: index_of(p.name))

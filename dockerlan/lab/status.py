@@ -1,0 +1,144 @@
+"""What a lab looks like now: its objects by label, and each running host's own view.
+
+Each running host is asked once (`dockerlan-host inspect`) for its kernel's
+routes and VXLAN peers and its inner engine's procs; all hosts at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+from dockerlan import labels
+from dockerlan.engine import Container, Engine, Network, Volume
+from dockerlan.errors import DockerlanError
+from dockerlan.hostside.protocol import events, new_token, reader_command
+from dockerlan.lab.parallel import each
+from dockerlan.lab.snapshot import observe
+from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE, LabPlan, plan_lab
+from dockerlan.plan.spec import LabSpec
+
+
+@dataclass(frozen=True)
+class ProcState:
+    name: str
+    address: str
+    state: str
+
+
+@dataclass(frozen=True)
+class HostState:
+    name: str
+    container: str
+    state: str
+    address: str
+    lan: str = ""
+    bridge: str = ""
+    routes: tuple[dict[str, str], ...] = ()
+    procs: tuple[ProcState, ...] = ()
+    peers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabState:
+    name: str
+    spec: LabSpec | None
+    network: str | None
+    hosts: tuple[HostState, ...] = field(default_factory=tuple)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.hosts) and all(h.state == "running" for h in self.hosts)
+
+
+def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
+    """The lab as its engine has it; deep also asks each running host for its own view."""
+    snapshot = observe(engine, lab)
+    hosts = tuple(
+        HostState(name, c.name, c.state, next(iter(c.addresses.values()), ""))
+        for name, c in sorted(snapshot.hosts.items(), key=lambda kv: index_of(kv[0]))
+    )
+    if deep:
+        hosts = tuple(each(lambda h: _ask(engine, h) if h.state == "running" else h, hosts))
+    network = snapshot.networks[0].name if snapshot.networks else None
+    return LabState(lab, snapshot.spec, network, hosts)
+
+
+def _ask(engine: Engine, host: HostState) -> HostState:
+    token = new_token()
+    try:
+        result = engine.exec(host.container, reader_command("inspect", token), check=False)
+    except DockerlanError:
+        result = None  # it stopped since it was listed
+    if result is None or result.exit_code != 0:
+        return replace(host, state="starting")  # running, but not answering yet
+    routes: tuple[dict[str, str], ...] = ()
+    peers: tuple[str, ...] = ()
+    procs = []
+    for event in events(result.output, token):
+        if event.kind == "routes":
+            routes = tuple(parse_routes(event.words))
+        elif event.kind == "peers":
+            peers = tuple(parse_peers(event.words))
+        elif event.kind == "proc":
+            procs.append(parse_proc(event.words))
+    lan = next((r for r in routes if r.get("dev") == LAN_BRIDGE and r.get("scope") == "link"), {})
+    return replace(
+        host,
+        routes=routes,
+        peers=peers,
+        procs=tuple(sorted(procs, key=lambda p: index_of(p.name))),
+        lan=lan.get("dst", ""),
+        bridge=lan.get("prefsrc", ""),
+    )
+
+
+def parse_routes(text: str) -> list[dict[str, str]]:
+    """The host's IPv4 routes as its kernel reports them (ip -j route)."""
+    keys = ("dst", "gateway", "dev", "protocol", "scope", "type", "prefsrc")
+    return [{k: str(r[k]) for k in keys if k in r} for r in json.loads(text or "[]")]
+
+
+def parse_peers(text: str) -> list[str]:
+    """The peers the host's VXLAN floods to, as its kernel has them (none without one)."""
+    entries = json.loads(text or "[]")
+    return sorted(str(e["dst"]) for e in entries if e.get("mac") == FLOOD_MAC and "dst" in e)
+
+
+def parse_proc(words: str) -> ProcState:
+    """`NAME STATE [ADDRESS]`, as `list_procs` prints it."""
+    name, state, *address = words.split()
+    return ProcState(name, address[0] if address else "", state)
+
+
+def index_of(name: str) -> int:
+    """h3 -> 3, p12 -> 12: the order names are planned in."""
+    return int(name[1:]) if name[1:].isdigit() else 1 << 30
+
+
+def plan_of(state: LabState) -> LabPlan:
+    """The plan of a running lab at its current size (`up` may have resized it)."""
+    if state.spec is None or not state.hosts:
+        raise DockerlanError(f"lab {state.name!r} has no recorded settings")
+    procs = max(len(h.procs) for h in state.hosts) or state.spec.procs
+    return plan_lab(replace(state.spec, hosts=len(state.hosts), procs=procs))
+
+
+def lab_names(engine: Engine) -> list[str]:
+    """Every lab on this engine: anything that carries the lab label."""
+    where = {labels.LAB: None}
+    found: list[Container | Network | Volume] = [
+        *engine.containers(where),
+        *engine.networks(where),
+        *engine.volumes(where),
+    ]
+    return sorted({obj.labels[labels.LAB] for obj in found})
+
+
+def require_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
+    state = read_lab(engine, lab, deep)
+    if not state.hosts:
+        known = lab_names(engine)
+        hint = f"labs here: {', '.join(known)}" if known else "start one with `dockerlan up`"
+        raise DockerlanError(f"no lab named {lab!r} is running", hint=hint)
+    return state

@@ -1,0 +1,243 @@
+"""Apply: make an engine hold the planned lab, in named phases, undoing this run's work on failure.
+
+`up` observes once, decides (decide.py), then applies: images, the internet
+(and hosts the plan no longer has), then one pipeline per host, all hosts at
+once, counted through the steps of their setup. A run that fails or is
+interrupted removes what it created, and only that: another run's objects,
+or the lab this run was converging, stay.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Literal
+
+from dockerlan import labels
+from dockerlan.engine import Engine, HostRequest, Security
+from dockerlan.hostside import data
+from dockerlan.hostside.protocol import STEPS, new_token
+from dockerlan.lab import images, provision, security
+from dockerlan.lab.bundle import ImageBundle, require_image
+from dockerlan.lab.decide import Decision, decide
+from dockerlan.lab.parallel import each
+from dockerlan.lab.progress import Progress, Silent, Steps
+from dockerlan.lab.snapshot import Snapshot, observe
+from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
+from dockerlan.plan.request import LabRequest
+from dockerlan.plan.spec import DEFAULT_PROC_IMAGE, Mode
+
+
+@dataclass(frozen=True)
+class UpResult:
+    plan: LabPlan
+    action: str
+    """created, converged or unchanged"""
+
+
+Kind = Literal["containers", "networks", "volumes"]
+
+
+@dataclass
+class Ledger:
+    """What this run created, so that a failure removes exactly that."""
+
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, kind: Kind, ident: str) -> None:
+        with self._lock:
+            getattr(self, kind).append(ident)
+
+    def forget(self, kind: Kind, ident: str) -> None:
+        with self._lock:
+            getattr(self, kind).remove(ident)
+
+    def __bool__(self) -> bool:
+        return bool(self.containers or self.networks or self.volumes)
+
+    def undo(self, engine: Engine) -> None:
+        """Hosts first (with their inner engines), then their storage and the internet."""
+        each(engine.remove_container, list(self.containers))
+        each(engine.remove_volume, list(self.volumes))
+        for network in self.networks:
+            engine.remove_network(network)
+
+
+def in_use(engine: Engine) -> list[IPv4Network]:
+    """Every subnet a new lab must not hide: Docker's networks, the machine's routes and DNS."""
+    machine = engine.machine()
+    return [*engine.subnets_in_use(), *machine.routes, *machine.dns_servers]
+
+
+def up(engine: Engine, request: LabRequest, progress: Progress | None = None) -> UpResult:
+    """Make the lab match the request; see the module docstring."""
+    progress = progress or Silent()
+    snapshot = observe(engine, request.name)
+    spec = request.spec_for(snapshot.spec, in_use(engine) if snapshot.spec is None else [])
+    plan = plan_lab(spec)
+    decision = decide(plan, snapshot)
+    if spec.image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
+        require_image(engine, spec.image)
+    ledger = Ledger()
+    try:
+        changed = Apply(engine, plan, snapshot, decision, progress, ledger).run()
+    except BaseException:
+        if ledger:
+            with progress.phase(f"Removing what this run created of lab {spec.name}"):
+                ledger.undo(engine)
+        raise
+    if snapshot.spec is None:
+        return UpResult(plan, "created")
+    return UpResult(plan, "converged" if changed else "unchanged")
+
+
+def step_titles(plan: LabPlan) -> list[str]:
+    """The progress line of each of the hosts' setup steps (hostside STEPS), in order."""
+    spec = plan.spec
+    joining = "VXLAN mesh" if spec.mode == Mode.OVERLAY else "Routes"
+    titles = {
+        "engine": f"Hosts h0..h{spec.hosts - 1} running their engines",
+        "image": f"Image {spec.image} in every host",
+        "procs": f"LANs br0 and procs p0..p{len(plan.procs) - 1}",
+        "links": f"{joining} between hosts, names in every proc",
+    }
+    return [titles[step] for step in STEPS]
+
+
+class Apply:
+    """One run of the decision: the phases, and the pipeline each host goes through."""
+
+    bundle: ImageBundle
+    security: Security
+    steps: Steps
+
+    def __init__(
+        self,
+        engine: Engine,
+        plan: LabPlan,
+        snapshot: Snapshot,
+        decision: Decision,
+        progress: Progress,
+        ledger: Ledger,
+    ) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.snapshot = snapshot
+        self.decision = decision
+        self.progress = progress
+        self.ledger = ledger
+        self.token = new_token()
+
+    def run(self) -> bool:
+        """Returns whether anything changed."""
+        changed = self.decision.changes_shape
+        with self.progress.phase("Images ready"):
+            built = images.ensure_images(self.engine, self.progress.update)
+            if built:
+                self.progress.note(f"built {', '.join(built)}")
+        spec = self.plan.spec
+        with self.progress.phase(f"Internet {self.plan.network} on {spec.internet_cidr}"):
+            self.make_internet()
+            each(self.engine.remove_container, [c.id for c in self.decision.remove_hosts])
+            each(self.engine.remove_volume, list(self.decision.remove_volumes))
+        with ImageBundle(self.engine, spec.image) as bundle:
+            self.bundle = bundle
+            powers = security.known(self.engine, self.snapshot)
+            first: set[str] = set()
+            if powers is None:
+                with self.progress.phase("Host security: privileged, or the capabilities it needs"):
+                    host = self.plan.hosts[0]
+                    powers = security.probe(self.engine, lambda s: self.create_host(host, s))
+                    first.add(host.name)
+            self.security = powers
+            with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
+                self.steps = steps
+                outcomes = each(lambda h: self.host_pipeline(h, h.name in first), self.plan.hosts)
+        return changed or any(outcomes)
+
+    def make_internet(self) -> None:
+        if not self.decision.create_network:
+            return
+        spec = self.plan.spec
+        network = self.engine.create_network(
+            self.plan.network,
+            spec.internet_cidr,
+            self.plan.gateway,
+            {labels.LAB: spec.name, labels.ROLE: labels.ROLE_INTERNET, labels.SPEC: spec.to_json()},
+            # An overlay's tunnels run between host addresses only; a routed
+            # lab's procs cross the internet, which an internal network drops.
+            internal=spec.mode == Mode.OVERLAY,
+        )
+        self.ledger.add("networks", network.id)
+
+    def host_pipeline(self, host: HostPlan, created: bool) -> bool:
+        """Create, start or refresh one host, then follow its setup; whether it changed."""
+        passed: set[str] = set()
+
+        def on_step(step: str) -> None:  # a second run (need-image) repeats steps it passed
+            if step in STEPS and step not in passed:
+                passed.add(step)
+                self.steps.done(STEPS.index(step))
+
+        container = host.container
+        if created or host.name in self.decision.create:
+            if not created:
+                self.create_host(host, self.security)
+            run = provision.at_boot
+        else:
+            provision.deliver(self.engine, container, self.files(host))
+            if host.name in self.decision.start:
+                self.engine.start(self.snapshot.hosts[host.name].id)
+                run = provision.at_boot
+            else:
+                run = provision.now
+        outcome = run(self.engine, container, self.token, on_step)
+        if outcome.need_image:
+            self.bundle.deliver(container)
+            outcome = provision.now(self.engine, container, self.token, on_step)
+        return outcome.changed
+
+    def files(self, host: HostPlan) -> dict[str, str]:
+        return data.host_files(self.plan, host, self.bundle.image_id, self.token)
+
+    def create_host(self, host: HostPlan, powers: Security) -> None:
+        """Create a host with its data and the procs' image inside, then start it.
+
+        Its setup runs at boot, so a new host needs no exec at all. A host
+        that fails to start is removed at once (the security probe retries).
+        """
+        spec = self.plan.spec
+        if host.volume not in {v.name for v in self.snapshot.volumes} | set(self.ledger.volumes):
+            owner = {labels.LAB: spec.name, labels.ROLE: labels.ROLE_STORAGE}
+            volume = self.engine.create_volume(host.volume, {**owner, labels.HOST: host.name})
+            self.ledger.add("volumes", volume.name)
+        created = self.engine.create_host(
+            HostRequest(
+                name=host.container,
+                hostname=host.name,
+                image=images.HOST_IMAGE,
+                network=self.plan.network,
+                address=host.address,
+                volume=host.volume,
+                security=powers,
+                labels={
+                    labels.LAB: spec.name,
+                    labels.ROLE: labels.ROLE_HOST,
+                    labels.HOST: host.name,
+                    labels.SECURITY: powers,
+                },
+            )
+        )
+        self.ledger.add("containers", created.id)
+        provision.deliver(self.engine, created.id, self.files(host))
+        self.bundle.deliver(created.id)
+        try:
+            self.engine.start(created.id)
+        except BaseException:
+            self.engine.remove_container(created.id)
+            self.ledger.forget("containers", created.id)
+            raise

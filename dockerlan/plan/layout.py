@@ -1,0 +1,151 @@
+"""The plan of a lab: every name and address, derived from its spec before any side effect.
+
+Naming and addressing, in plain words (the original exercise's scheme):
+
+- A lab has a name (default ``dockerlan``); every Docker object it creates is
+  named after it and labelled with it: the internet network ``<lab>-internet``,
+  host containers ``<lab>-h0`` ... ``<lab>-h{N-1}``, and one storage volume per
+  host, ``<lab>-h{i}-docker``, holding that host's inner engine.
+- The internet is one Docker network. Its first address is the bridge (the
+  exercise's "PC"); host ``h{i}`` takes the (i+2)-th address, so on
+  11.0.0.0/8 the bridge is 11.0.0.1, h0 is 11.0.0.2 and h1 is 11.0.0.3.
+- Each host owns the i-th /24 of the LAN range (10.0.0.0/16 by default):
+  h{i}'s LAN is 10.0.i.0/24, its bridge ``br0`` is 10.0.i.1 and its procs
+  are .2, .3, ... in order.
+- Procs are numbered across the whole lab: h0 holds p0..p{M-1}, h1 holds
+  pM..p{2M-1}, and so on.
+- In the routed mode each host routes every other host's LAN via that host's
+  internet address, and every proc's default route is its own br0.
+- In the overlay mode all procs share ONE subnet (the whole LAN range,
+  10.0.0.0/16 by default); host i still hands out addresses from its own /24
+  slice and its br0 is 10.0.i.1/16. The br0s are joined at layer 2 by a VXLAN
+  device in each host that replicates broadcasts to every other host's
+  internet address, so a ping between hosts crosses no router (TTL 64). The
+  tunnel costs 50 bytes, so the LAN's MTU is the internet's less 50.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from dockerlan.plan.spec import LAN_PREFIX, LabSpec, Mode, validate_spec
+
+INTERNET_MTU = 1500
+"""Docker bridge networks' default MTU, which the internet network keeps."""
+VXLAN_ID = 42
+VXLAN_PORT = 4789
+VXLAN_DEVICE = "vxlan0"
+FLOOD_MAC = "00:00:00:00:00:00"
+"""The all-zeros forwarding entry: flood broadcasts and unknown MACs to a peer."""
+LAN_BRIDGE = "br0"
+"""Each host's LAN bridge keeps the exercise's name."""
+VXLAN_OVERHEAD = 50
+"""Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes."""
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: IPv4Network
+    via: IPv4Address
+
+    def __str__(self) -> str:
+        return f"{self.destination} via {self.via}"
+
+
+@dataclass(frozen=True)
+class ProcPlan:
+    name: str
+    index: int
+    host: str
+    address: IPv4Address
+    gateway: IPv4Address
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    name: str
+    index: int
+    container: str
+    volume: str
+    address: IPv4Address
+    lan: IPv4Network
+    """The subnet br0 sits on: the host's slice (routed) or the whole LAN (overlay)."""
+    bridge: IPv4Address
+    routes: tuple[Route, ...]
+    procs: tuple[ProcPlan, ...]
+    slice: IPv4Network
+    """The /24 the host's procs take their addresses from."""
+    peers: tuple[IPv4Address, ...] = ()
+    """Internet addresses of the other hosts its VXLAN floods to (overlay only)."""
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    spec: LabSpec
+    network: str
+    gateway: IPv4Address
+    hosts: tuple[HostPlan, ...]
+
+    @property
+    def procs(self) -> tuple[ProcPlan, ...]:
+        return tuple(p for h in self.hosts for p in h.procs)
+
+    @property
+    def overlay(self) -> bool:
+        return self.spec.mode == Mode.OVERLAY
+
+    @property
+    def lan_mtu(self) -> int:
+        """The MTU procs get: the internet's, less the tunnel's headers in overlay mode."""
+        return INTERNET_MTU - VXLAN_OVERHEAD if self.overlay else INTERNET_MTU
+
+    def names_table(self) -> list[tuple[IPv4Address, str]]:
+        """Address and name of every host and proc, for every proc's /etc/hosts."""
+        rows = [(h.address, h.name) for h in self.hosts]
+        rows += [(p.address, p.name) for p in self.procs]
+        return rows
+
+
+def plan_lab(spec: LabSpec) -> LabPlan:
+    """Derive every name, address and route of the lab from the user's spec."""
+    validate_spec(spec)
+    gateway = spec.internet_cidr.network_address + 1
+    slices = [
+        IPv4Network((int(spec.lan_cidr.network_address) + (i << 8), LAN_PREFIX))
+        for i in range(spec.hosts)
+    ]
+    addresses = [gateway + 1 + i for i in range(spec.hosts)]
+    overlay = spec.mode == Mode.OVERLAY
+    hosts = []
+    for i in range(spec.hosts):
+        name = f"h{i}"
+        own = slices[i]
+        bridge = own.network_address + 1
+        procs = tuple(
+            ProcPlan(
+                name=f"p{i * spec.procs + k}",
+                index=i * spec.procs + k,
+                host=name,
+                address=own.network_address + 2 + k,
+                gateway=bridge,
+            )
+            for k in range(spec.procs)
+        )
+        others = [j for j in range(spec.hosts) if j != i]
+        hosts.append(
+            HostPlan(
+                name=name,
+                index=i,
+                container=f"{spec.name}-{name}",
+                volume=f"{spec.name}-{name}-docker",
+                address=addresses[i],
+                lan=spec.lan_cidr if overlay else own,
+                bridge=bridge,
+                routes=() if overlay else tuple(Route(slices[j], addresses[j]) for j in others),
+                procs=procs,
+                slice=own,
+                peers=tuple(addresses[j] for j in others) if overlay else (),
+            )
+        )
+    return LabPlan(spec=spec, network=f"{spec.name}-internet", gateway=gateway, hosts=tuple(hosts))

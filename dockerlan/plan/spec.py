@@ -1,0 +1,188 @@
+"""What the user asks for (a LabSpec) and every check it must pass before anything exists."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import IPv4Network
+
+from dockerlan.errors import PlanError
+
+
+class Mode(StrEnum):
+    """How hosts join their LANs: routed (a subnet per host) or overlay (one LAN over VXLAN)."""
+
+    ROUTED = "routed"
+    OVERLAY = "overlay"
+
+
+DEFAULT_LAB = "dockerlan"
+DEFAULT_HOSTS = 3
+DEFAULT_PROCS = 4
+DEFAULT_LAN = IPv4Network("10.0.0.0/16")
+DEFAULT_PROC_IMAGE = "dockerlan-proc:latest"
+
+LAN_PREFIX = 24
+"""Each host's LAN is one /24: .1 is br0, .2-.254 are procs."""
+MAX_PROCS_PER_HOST = 2 ** (32 - LAN_PREFIX) - 3
+MAX_LAB_NAME = 40
+
+# Where the default internet is looked for: /24s that no usual LAN uses by
+# default and that stay clear of the 10.0.0.0/16 LAN default. The first one
+# that overlaps no route, DNS server or Docker network of the machine wins.
+INTERNET_CANDIDATES = tuple(IPv4Network(f"172.30.{k}.0/24") for k in range(256))
+
+_LAB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """What the user asked for; everything else is derived from it."""
+
+    name: str = DEFAULT_LAB
+    hosts: int = DEFAULT_HOSTS
+    procs: int = DEFAULT_PROCS
+    internet_cidr: IPv4Network = INTERNET_CANDIDATES[0]
+    lan_cidr: IPv4Network = DEFAULT_LAN
+    image: str = DEFAULT_PROC_IMAGE
+    mode: Mode = Mode.ROUTED
+
+    def to_json(self) -> str:
+        return json.dumps(self._fields(), sort_keys=True)
+
+    def _fields(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "hosts": self.hosts,
+            "procs": self.procs,
+            "internet_cidr": str(self.internet_cidr),
+            "lan_cidr": str(self.lan_cidr),
+            "image": self.image,
+            "mode": str(self.mode),
+        }
+
+    @classmethod
+    def from_json(cls, text: str) -> LabSpec:
+        data = json.loads(text)
+        return cls(
+            name=data["name"],
+            hosts=int(data["hosts"]),
+            procs=int(data["procs"]),
+            internet_cidr=IPv4Network(data["internet_cidr"]),
+            lan_cidr=IPv4Network(data["lan_cidr"]),
+            image=data["image"],
+            mode=Mode(data["mode"]),
+        )
+
+
+def parse_mode(text: str) -> Mode:
+    try:
+        return Mode(text)
+    except ValueError:
+        choices = ", ".join(m.value for m in Mode)
+        raise PlanError(f"unknown mode {text!r}: choose one of {choices}") from None
+
+
+def validate_lab_name(name: str) -> str:
+    """Lab names become Docker object names and labels: keep them short and plain."""
+    if not name or len(name) > MAX_LAB_NAME or not _LAB_NAME.fullmatch(name):
+        raise PlanError(
+            f"invalid lab name {name!r}: use 1-{MAX_LAB_NAME} lowercase letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+def parse_cidr(text: str, option: str) -> IPv4Network:
+    """Parse an IPv4 CIDR strictly, naming the option in the error."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError as exc:
+        loose = _loose_network(text)
+        if loose is not None:
+            raise PlanError(f"{option} {text!r} has host bits set; did you mean {loose}?") from None
+        raise PlanError(
+            f"{option} {text!r} is not an IPv4 CIDR such as 10.0.0.0/16 ({exc})"
+        ) from None
+    if not isinstance(network, IPv4Network):
+        raise PlanError(f"{option} {text!r} is IPv6; dockerlan plans IPv4 labs")
+    return network
+
+
+def _loose_network(text: str) -> IPv4Network | None:
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return network if isinstance(network, IPv4Network) else None
+
+
+def max_hosts(spec: LabSpec) -> int:
+    """How many hosts both the LAN range (one /24 each) and the internet hold."""
+    lan_slots = 2 ** (LAN_PREFIX - spec.lan_cidr.prefixlen) if spec.lan_cidr.prefixlen <= 24 else 0
+    internet_slots = max(spec.internet_cidr.num_addresses - 3, 0)
+    return min(lan_slots, internet_slots)
+
+
+def validate_spec(spec: LabSpec) -> None:
+    """Every check that needs no engine; raises PlanError with one clear line."""
+    validate_lab_name(spec.name)
+    parse_mode(spec.mode)
+    if spec.hosts < 1:
+        raise PlanError(f"--hosts must be at least 1, not {spec.hosts}")
+    if spec.procs < 1:
+        raise PlanError(f"--procs must be at least 1, not {spec.procs}")
+    if spec.lan_cidr.prefixlen > LAN_PREFIX:
+        raise PlanError(
+            f"--lan-cidr {spec.lan_cidr} is smaller than one /{LAN_PREFIX}; each host needs a /24"
+        )
+    if spec.internet_cidr.prefixlen > 29:
+        raise PlanError(f"--internet-cidr {spec.internet_cidr} is too small; use /29 or larger")
+    if spec.internet_cidr.overlaps(spec.lan_cidr):
+        raise PlanError(
+            f"--internet-cidr {spec.internet_cidr} overlaps --lan-cidr {spec.lan_cidr}; "
+            "the internet and the LANs must be disjoint"
+        )
+    if spec.procs > MAX_PROCS_PER_HOST:
+        raise PlanError(
+            f"--procs {spec.procs} does not fit a /{LAN_PREFIX} LAN: at most {MAX_PROCS_PER_HOST}"
+        )
+    limit = max_hosts(spec)
+    if spec.hosts > limit:
+        raise PlanError(
+            f"--hosts {spec.hosts} does not fit: --lan-cidr {spec.lan_cidr} and "
+            f"--internet-cidr {spec.internet_cidr} hold at most {limit} hosts"
+        )
+    if not spec.image.strip():
+        raise PlanError("--image must name an image")
+
+
+def choose_internet_cidr(in_use: Iterable[IPv4Network], lan: IPv4Network) -> IPv4Network:
+    """The first candidate overlapping nothing the machine already uses, nor the LAN."""
+    taken = [*in_use, lan]
+    for candidate in INTERNET_CANDIDATES:
+        if not any(candidate.overlaps(net) for net in taken):
+            return candidate
+    raise PlanError(
+        "no free range for the internet network among 172.30.0.0/16",
+        hint="pass --internet-cidr with a range this machine does not use",
+    )
+
+
+def find_overlap(cidr: IPv4Network, in_use: Iterable[IPv4Network]) -> IPv4Network | None:
+    """The first network in use that overlaps the requested one, if any."""
+    return next((net for net in in_use if cidr.overlaps(net)), None)
+
+
+RESIZABLE = frozenset({"hosts", "procs"})
+"""The only settings a running lab changes in place; the others need a new lab."""
+
+
+def spec_changes(running: LabSpec, wanted: LabSpec) -> dict[str, tuple[object, object]]:
+    """Fields that differ between a running lab and a new request, old and new values."""
+    old, new = running._fields(), wanted._fields()
+    return {key: (old[key], new[key]) for key in old if old[key] != new[key]}
