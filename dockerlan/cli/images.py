@@ -6,23 +6,25 @@ from typing import Annotated
 
 import typer
 
-from dockerlan.cli.app import err, user_errors
+from dockerlan.cli.app import QuietOption, err, user_errors
 from dockerlan.cli.progress import Phases
 
 
 @user_errors
 def images_build(
     force: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = True,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the host and proc images (no registry needed)."""
     from dockerlan.engine import connect
     from dockerlan.lab.images import ensure_images
 
     engine = connect()
-    phases = Phases(err)
+    phases = Phases(err, quiet=quiet)
     with phases.phase("Images built"):
         built = ensure_images(engine, phases.update, force=force)
-    err.print(f"built: {', '.join(built) or 'nothing, all up to date'}")
+    if not quiet:
+        err.print(f"built: {', '.join(built) or 'nothing, all up to date'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -88,13 +88,15 @@ wait_for_engine() {
     done
 }
 
-# list_procs: "NAME STATE ADDRESS" for every proc of this host, planned or
-# not, from one call to the inner engine.
-list_procs() {
-    curl -sS --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
-        --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}" |
-        jq -r --arg lan "$LAN_NETWORK" '.[] |
-            [.Names[0][1:], .State, (.NetworkSettings.Networks[$lan].IPAddress // "")] | join(" ")'
+# proc_names: this host's procs, one name a line: the planned ones, then any
+# other its inner engine labels as a proc (the one list every verb uses).
+proc_names() {
+    {
+        planned_procs
+        curl -s --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
+            --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}" |
+            grep -o '"Names":\["/[^"]*' | cut -d/ -f2
+    } | awk '!seen[$0]++'
 }
 
 # inspect_procs NAME...: "NAME STATE PID ADDRESS MAC HOSTS_PATH" for each
@@ -150,9 +152,10 @@ ensure_lan() {
 # stopped, all at once.
 ensure_procs() {
     local existing results name body
-    existing=$(list_procs) || fail "the inner engine of $HOST does not list its containers"
+    # shellcheck disable=SC2046 # one word per proc
+    existing=$(inspect_procs $(proc_names)) || fail "the inner engine of $HOST does not list its procs"
     results=$(mktemp)
-    for name in $(printf '%s\n' "$existing" | cut -d' ' -f1); do
+    for name in $(printf '%s\n' "$existing" | awk '$2 != "missing" { print $1 }'); do
         planned_procs | grep -qxF "$name" && continue
         api DELETE "/containers/$name?force=1" >/dev/null && echo CHANGED >>"$results"
     done
@@ -174,7 +177,7 @@ ensure_procs() {
 # launch_proc NAME REQUEST STATE: prints CHANGED or FAILED NAME REASON.
 launch_proc() {
     local name=$1 body=$2 state=$3 out
-    if [ -z "$state" ]; then
+    if [ "$state" = missing ]; then
         out=$(printf '%s' "$body" | api POST "/containers/create?name=$name" - 2>&1) ||
             { echo "FAILED $name $(echo "$out" | tr '\n' ' ')"; return; }
         echo CHANGED
@@ -285,7 +288,10 @@ setup() {
 # inspect: the host's routes, procs and VXLAN peers, as its kernel and engine have them.
 inspect_host() {
     say routes "$(ip -j route show)"
-    list_procs | while read -r line; do say proc "$line"; done
+    # shellcheck disable=SC2046 # one word per proc
+    inspect_procs $(proc_names) | while read -r name state _pid ip _rest; do
+        say proc "$name $state $ip"
+    done
     if ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
         say peers "$(bridge -j fdb show dev "$VXLAN_DEVICE")"
     else
@@ -318,12 +324,12 @@ ping_all() (
     rm -rf "$dir"
 )
 
-# sweep: the host's planned procs, and a ping from each running one to every
-# proc in the lab's hosts file but itself.
+# sweep: the host's procs, and a ping from each running one to every proc in
+# the lab's hosts file but itself.
 sweep() {
     local procs targets
-    # shellcheck disable=SC2046 # one word per planned proc
-    procs=$(inspect_procs $(planned_procs))
+    # shellcheck disable=SC2046 # one word per proc
+    procs=$(inspect_procs $(proc_names))
     printf '%s\n' "$procs" | while read -r name state _pid ip _rest; do
         [ -z "$name" ] || say proc "$name $state $ip"
     done
