@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +34,10 @@ bench-modes: setup
 ## Machine CPU seconds of up against the bare script, and by process (not part of `make test`).
 bench-cpu: setup
 	$(BIN)/python bench/cpu.py
+
+## Time for a lab to come back by itself after a host or engine restart (restarts the engine).
+bench-restart: setup
+	$(BIN)/python bench/restart.py
 
 lint:
 	$(BIN)/ruff check dockerlan tests bench

@@ -20,8 +20,12 @@ class EngineError(DockerlanError):
     """The Docker engine did not answer, or refused something."""
 
 
-class PrivilegeRefused(EngineError):
-    """The engine cannot grant --privileged: its own capability set is short."""
+class Busy(EngineError):
+    """Another command holds the lock asked for; `holder` says which."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(f"busy: {holder} is working on it", hint="try again when it is done")
+        self.holder = holder
 
 
 class StepError(DockerlanError):

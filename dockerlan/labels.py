@@ -14,7 +14,6 @@ ROLE = f"{PREFIX}.role"
 HOST = f"{PREFIX}.host"
 PROC = f"{PREFIX}.proc"
 SPEC = f"{PREFIX}.spec"
-SECURITY = f"{PREFIX}.security"
 
 IMAGE_KIND = f"{PREFIX}.image"
 CONTEXT_HASH = f"{PREFIX}.context-hash"

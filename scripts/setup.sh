@@ -35,35 +35,13 @@ install_packages() {
     # The host-side scripts are linted, and run against stub commands, by the tests.
     command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
     command -v dash >/dev/null 2>&1 || missing="$missing dash"
+    # A host's refusal to load a kernel module is checked with a small static C probe.
+    command -v gcc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
     if [ -n "$missing" ]; then
         # shellcheck disable=SC2086 # word splitting is the point
         apt_install $missing
     fi
-}
-
-engine_answers() { $SUDO docker info >/dev/null 2>&1; }
-
-start_engine() {
-    if engine_answers; then
-        return
-    fi
-    say "starting the Docker engine"
-    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-        $SUDO systemctl start docker
-    else
-        # No init system here (containers, CI sandboxes): run dockerd directly.
-        $SUDO sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
-    fi
-    i=0
-    until engine_answers; do
-        i=$((i + 1))
-        if [ "$i" -gt 60 ]; then
-            echo "the Docker engine did not start; see /var/log/dockerd.log" >&2
-            exit 1
-        fi
-        sleep 0.5
-    done
 }
 
 make_venv() {
@@ -72,7 +50,8 @@ make_venv() {
         python3 -m venv .venv
     fi
     if ! .venv/bin/python -c 'import dockerlan, pytest, docker, typer, rich' 2>/dev/null \
-        || [ pyproject.toml -nt .venv/.installed ]; then
+        || [ -n "$(find pyproject.toml -newer .venv/.installed 2>/dev/null)" ] \
+        || [ ! -e .venv/.installed ]; then
         say "installing dockerlan into .venv"
         .venv/bin/pip install -q --upgrade pip
         .venv/bin/pip install -q -e '.[dev]'
@@ -81,6 +60,6 @@ make_venv() {
 }
 
 install_packages
-start_engine
+scripts/engine.sh start
 make_venv
 say "ready: $(.venv/bin/dockerlan --version 2>/dev/null || echo dockerlan) on $($SUDO docker version -f '{{.Server.Version}}' 2>/dev/null || echo 'the Docker engine')"

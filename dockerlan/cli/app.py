@@ -4,6 +4,7 @@ failures into one line."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import traceback
 from collections.abc import Callable
@@ -89,6 +90,14 @@ def user_errors(fn: F) -> F:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                print_error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+            else:
+                where = f" ({exc.filename})" if exc.filename else ""
+                print_error(f"no space left on device{where}", "free some disk space and retry")
+            _traceback_if_verbose()
+            raise typer.Exit(1) from None
         except Exception as exc:  # a bug of ours: still one line, the traceback on request
             print_error(f"internal error: {type(exc).__name__}: {exc}", "run with -v for details")
             _traceback_if_verbose()

@@ -25,13 +25,18 @@ def ping_matrix(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> 
     matrix = probe(engine, state)
     if as_json:
         print(json.dumps(matrix.to_json()))
-    else:
+    elif matrix.pairs:
         out.print(render.matrix_table(matrix, out.width))
-        colour = "green" if matrix.failed == 0 else "red"
+        colour = "green" if matrix.failed == 0 and not matrix.down else "red"
         extra = f", {matrix.retried} after a retry" if matrix.retried else ""
         err.print(f"[{colour}]{matrix.ok}/{len(matrix.pairs)} pairs answered{extra}[/]")
-        err.print(f"[dim]see the lab drawn: dockerlan show --name {name}[/]")
-    if matrix.failed:
+    if matrix.down:
+        err.print(f"[red]down: {', '.join(matrix.down)}[/]", highlight=False)
+    if not matrix.pairs:
+        err.print("[red]no pairs to ping: the lab has fewer than two procs[/]")
+    if matrix.failed or matrix.down or not matrix.pairs:
+        if not as_json:
+            err.print(f"[dim]see what is wrong: dockerlan status --name {name}[/]")
         raise typer.Exit(1)
 
 

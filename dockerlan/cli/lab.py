@@ -11,13 +11,9 @@ from rich.table import Table
 
 from dockerlan.cli import render
 from dockerlan.cli.app import (
-    HostsOption,
     InternetOption,
     JsonOption,
-    LanOption,
-    ModeOption,
     NameOption,
-    ProcsOption,
     QuietOption,
     err,
     out,
@@ -25,47 +21,66 @@ from dockerlan.cli.app import (
     user_errors,
 )
 from dockerlan.cli.progress import Phases
-from dockerlan.engine import Engine
-from dockerlan.errors import DockerlanError
 from dockerlan.plan.spec import (
     DEFAULT_HOSTS,
     DEFAULT_LAB,
     DEFAULT_LAN,
     DEFAULT_PROC_IMAGE,
     DEFAULT_PROCS,
-    LabSpec,
     validate_lab_name,
 )
 
 
 @user_errors
 def up(
-    hosts: HostsOption = DEFAULT_HOSTS,
-    procs: ProcsOption = DEFAULT_PROCS,
+    hosts: Annotated[
+        int | None,
+        typer.Option("--hosts", "-H", help=f"Number of virtual hosts (new labs: {DEFAULT_HOSTS})."),
+    ] = None,
+    procs: Annotated[
+        int | None,
+        typer.Option("--procs", "-P", help=f"Procs per host (new labs: {DEFAULT_PROCS})."),
+    ] = None,
     name: NameOption = DEFAULT_LAB,
     internet_cidr: InternetOption = None,
-    lan_cidr: LanOption = str(DEFAULT_LAN),
+    lan_cidr: Annotated[
+        str | None,
+        typer.Option(help=f"The LAN range, one /24 per host (new labs: {DEFAULT_LAN})."),
+    ] = None,
     image: Annotated[
-        str, typer.Option(help="Image of the procs, taken from this engine.")
-    ] = DEFAULT_PROC_IMAGE,
-    mode: ModeOption = "routed",
+        str | None,
+        typer.Option(
+            help=f"Image of the procs, from this engine (new labs: {DEFAULT_PROC_IMAGE})."
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="routed (a subnet per host) or overlay (one LAN over VXLAN); new: routed."
+        ),
+    ] = None,
     quiet: QuietOption = False,
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
-    """Create a lab, or converge a running one to new --hosts/--procs."""
+    """Create a lab, or converge a running one: what is not given, it keeps."""
     from dockerlan.engine import connect
     from dockerlan.lab.up import up as bring_up
 
     # Every check that needs no engine comes first, so bad input touches nothing.
     request = read_request(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
-    offline = request.new_spec()
+    request.new_spec()
     engine = connect()
-    warn_about_limits(offline, engine)
     phases = Phases(err, quiet=quiet)
     _terminate_as_interrupt()
     result = bring_up(engine, request, phases)
     if quiet:
         return
+    spec = result.plan.spec
+    if result.action != "created" and hosts is None and procs is None:
+        err.print(
+            f"lab [bold]{name}[/] keeps its size: {spec.hosts} hosts x {spec.procs} procs "
+            "(--hosts and --procs change it)"
+        )
     if result.action == "unchanged":
         err.print(f"lab [bold]{name}[/] is already up with these settings: nothing changed")
     out.print(render.plan_table(result.plan, f"lab {name} ({result.action})"))
@@ -73,25 +88,6 @@ def up(
         for title, seconds in phases.timer.timings:
             err.print(f"  {seconds:6.2f}s  {title}", markup=False)
     err.print(f"[dim]next: dockerlan ping-matrix --name {name} · dockerlan status --name {name}[/]")
-
-
-def warn_about_limits(spec: LabSpec, engine: Engine) -> None:
-    """Say which limits of the engine's machine this lab would hit, with the fix."""
-    from dockerlan.plan import preflight
-
-    machine = engine.machine()
-    findings = preflight.check(
-        spec,
-        neigh_limit=machine.neigh_limit,
-        pid_max=machine.pid_max,
-        available_mib=machine.available_mib,
-        free_files=machine.free_files,
-    )
-    for finding in findings:
-        if finding.fatal:
-            raise DockerlanError(finding.problem, hint=finding.fix)
-        err.print(f"[yellow]warning:[/] {finding.problem}", highlight=False)
-        err.print(f"[dim]  fix: {finding.fix}[/]", highlight=False)
 
 
 def _terminate_as_interrupt() -> None:
@@ -143,7 +139,6 @@ def list_labs(as_json: JsonOption = False) -> None:
     for lab in lab_names(engine):
         state = read_lab(engine, lab)
         spec = state.spec
-        running = sum(h.state == "running" for h in state.hosts)
         rows.append(
             {
                 "lab": lab,
@@ -151,9 +146,7 @@ def list_labs(as_json: JsonOption = False) -> None:
                 "procs": sum(len(h.procs) for h in state.hosts),
                 "mode": str(spec.mode) if spec else None,
                 "internet": str(spec.internet_cidr) if spec else None,
-                "state": "running"
-                if state.running
-                else f"{running}/{len(state.hosts)} hosts running",
+                "state": state.summary,
             }
         )
     if as_json:

@@ -45,6 +45,7 @@ def status_json(state: LabState) -> dict[str, object]:
                 "lan": h.lan,
                 "bridge": h.bridge,
                 "state": h.state,
+                "setup": h.setup,
                 "routes": list(h.routes),
                 "peers": list(h.peers),
                 "procs": [
@@ -73,7 +74,12 @@ def status_tables(state: LabState) -> list[Table]:
         else:
             joined = "\n".join(_route_text(r) for r in h.routes)
         hosts.add_row(
-            h.name, f"[{_state_colour(h.state)}]{h.state}[/]", h.address, h.lan, h.bridge, joined
+            h.name,
+            f"[{'green' if h.ready else 'red'}]{h.condition}[/]",
+            h.address,
+            h.lan,
+            h.bridge,
+            joined,
         )
     if spec:
         hosts.caption = (

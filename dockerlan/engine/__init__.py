@@ -19,7 +19,6 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
-    Security,
     Selector,
     Volume,
 )
@@ -43,7 +42,6 @@ __all__ = [
     "Image",
     "Machine",
     "Network",
-    "Security",
     "Selector",
     "Volume",
     "connect",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
+import tarfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +20,7 @@ import docker
 import docker.errors
 from docker.utils import parse_repository_tag
 
-from dockerlan.engine import machine, terminal
+from dockerlan.engine import host_confinement, locks, machine, terminal
 from dockerlan.engine.records import (
     Container,
     ExecResult,
@@ -27,11 +28,10 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
-    Security,
     Selector,
     Volume,
 )
-from dockerlan.errors import EngineError, PrivilegeRefused, StepError
+from dockerlan.errors import EngineError, StepError
 
 CLIENT_TIMEOUT = 120
 """Seconds an API call, or a stream with nothing new, may take before it fails."""
@@ -43,6 +43,7 @@ class DockerEngine:
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
         self.api = client.api
+        self._info_cache: dict[str, Any] | None = None
 
     @classmethod
     def from_env(cls) -> DockerEngine:
@@ -59,11 +60,16 @@ class DockerEngine:
     # ---- what exists --------------------------------------------------------
 
     def engine_id(self) -> str:
-        with _refusals("read the engine's identity"):
-            return str(self.api.info().get("ID", "unknown"))
+        return str(self._info().get("ID", "unknown"))
 
     def machine(self) -> Machine:
-        return machine.local_machine()
+        return machine.local_machine(Path(str(self._info().get("DockerRootDir", "/"))))
+
+    def _info(self) -> dict[str, Any]:
+        if self._info_cache is None:
+            with _refusals("read the engine's information"):
+                self._info_cache = dict(self.api.info())
+        return self._info_cache
 
     def containers(self, where: Selector) -> list[Container]:
         with _refusals("list containers"):
@@ -93,6 +99,22 @@ class DockerEngine:
                 return None
             raise _engine_error(f"inspect image {name}", exc) from None
         return Image(found["Id"], (found.get("Config") or {}).get("Labels") or {}, found["Size"])
+
+    def read_file(self, container: str, path: str) -> bytes | None:
+        try:
+            stream, _ = self.api.get_archive(container, path)
+            archive = b"".join(stream)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.DockerException as exc:
+            raise _engine_error(f"read {path} of {container}", exc) from None
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            extracted = tar.extractfile(member) if member else None
+            return extracted.read() if extracted else None
+
+    def lock(self, name: str, holder: str, wait: float) -> AbstractContextManager[None]:
+        return locks.file_lock(f"{self.engine_id()[:12]}-{name}", holder, wait)
 
     # ---- creating and removing ----------------------------------------------
 
@@ -131,18 +153,23 @@ class DockerEngine:
 
     def create_host(self, request: HostRequest) -> Container:
         host_config = self.api.create_host_config(
+            # Its own cgroup namespace: it sees its own cgroups only, and its
+            # procs' cgroups nest under its own (removed with it).
             cgroupns="private",
             sysctls={"net.ipv4.ip_forward": "1"},
             # Names outside the lab must not resolve through the machine's DNS.
             dns=["127.0.0.1"],
             mounts=[docker.types.Mount("/var/lib/docker", request.volume, type="volume")],
-            **_security_options(request.security),
+            # Back by itself after the engine restarts or its inner dockerd dies;
+            # `docker stop` (and dockerlan stopping a host) keeps it down.
+            restart_policy={"Name": "unless-stopped"},
+            cap_drop=["ALL"],
+            cap_add=list(host_confinement.CAPABILITIES),
+            security_opt=[
+                f"seccomp={host_confinement.seccomp_profile()}",
+                "apparmor=unconfined",
+            ],
         )
-        if request.security != Security.PRIVILEGED:
-            # What the CLI's `--security-opt systempaths=unconfined` sends:
-            # nothing of /proc masked or read-only.
-            host_config["MaskedPaths"] = []
-            host_config["ReadonlyPaths"] = []
         networking = self.api.create_networking_config(
             {request.network: self.api.create_endpoint_config(ipv4_address=str(request.address))}
         )
@@ -161,12 +188,8 @@ class DockerEngine:
         return Container(created["Id"], request.name, dict(request.labels), "created")
 
     def start(self, container_id: str) -> None:
-        try:
+        with _refusals(f"start {container_id[:12]}"):
             self.api.start(container_id)
-        except docker.errors.APIError as exc:
-            if _is_capability_refusal(exc):
-                raise PrivilegeRefused(_first_line(exc)) from None
-            raise _engine_error(f"start {container_id[:12]}", exc) from None
 
     def remove_container(self, container_id: str) -> None:
         with _refusals(f"remove container {container_id[:12]}"), _gone_is_fine():
@@ -293,6 +316,7 @@ def _container(summary: dict[str, Any]) -> Container:
         labels=summary.get("Labels") or {},
         state=summary.get("State", ""),
         addresses={name: n.get("IPAddress", "") for name, n in networks.items()},
+        image=summary.get("ImageID", ""),
     )
 
 
@@ -315,31 +339,6 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
             yield line.decode(errors="replace")
     if pending:
         yield pending.decode(errors="replace")
-
-
-# ---- the powers of a host -------------------------------------------------------
-
-
-def _security_options(security: Security) -> dict[str, Any]:
-    """Privileged where the engine grants it; otherwise the equivalent that works there.
-
-    On engines whose own capability bounding set lacks CAP_SYS_RESOURCE,
-    --privileged fails with "unable to apply caps: operation not permitted".
-    Every other capability, with seccomp, AppArmor and the masked /proc paths
-    lifted, is enough for an inner engine.
-    """
-    if security == Security.PRIVILEGED:
-        return {"privileged": True}
-    return {
-        "cap_add": ["ALL"],
-        "cap_drop": ["SYS_RESOURCE"],
-        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
-        "devices": ["/dev/net/tun:/dev/net/tun:rwm"] if Path("/dev/net/tun").exists() else [],
-    }
-
-
-def _is_capability_refusal(exc: Exception) -> bool:
-    return bool(re.search(r"apply caps|operation not permitted", str(exc)))
 
 
 # ---- errors ---------------------------------------------------------------------

@@ -13,11 +13,12 @@ cannot tell whether a lab works, only what dockerlan asked for.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import shlex
 import tarfile
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -30,11 +31,10 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
-    Security,
     Selector,
     Volume,
 )
-from dockerlan.errors import EngineError, PrivilegeRefused, StepError
+from dockerlan.errors import Busy, EngineError, StepError
 from dockerlan.hostside.protocol import (
     COMMAND,
     IMAGE_ARCHIVE,
@@ -57,8 +57,7 @@ class FakeContainer:
 class FakeEngine:
     """The Engine protocol in memory; see the module docstring."""
 
-    def __init__(self, grants_privileged: bool = True, machine: Machine | None = None) -> None:
-        self.grants_privileged = grants_privileged
+    def __init__(self, machine: Machine | None = None) -> None:
         self.machine_ = machine or Machine()
         self.containers_: dict[str, FakeContainer] = {}
         self.networks_: dict[str, Network] = {}
@@ -66,6 +65,8 @@ class FakeEngine:
         self.images_: dict[str, Image] = {}
         self.calls: list[tuple[str, str]] = []
         """(operation, name) of every call that changed something, in order."""
+        self.held: dict[str, str] = {}
+        """Locks held, by name: the holder."""
         self.fail_on: set[tuple[str, str]] = set()
         """(operation, name) pairs that raise EngineError; a setup's name is its container's."""
         self._ids = (f"{n:064x}" for n in itertools.count(1))
@@ -91,7 +92,22 @@ class FakeEngine:
         return [s for n in self.networks_.values() for s in n.subnets]
 
     def image(self, name: str) -> Image | None:
-        return self.images_.get(name)
+        return self.images_.get(name) or next(
+            (i for i in self.images_.values() if i.id == name), None
+        )
+
+    def read_file(self, container: str, path: str) -> bytes | None:
+        return self._find(container).files.get(path)
+
+    @contextlib.contextmanager
+    def lock(self, name: str, holder: str, wait: float) -> Iterator[None]:
+        if name in self.held:
+            raise Busy(self.held[name])
+        self.held[name] = holder
+        try:
+            yield
+        finally:
+            del self.held[name]
 
     # ---- creating and removing ----------------------------------------------
 
@@ -129,6 +145,7 @@ class FakeEngine:
             dict(request.labels),
             "created",
             {request.network: str(request.address)},
+            self.images_[request.image].id if request.image in self.images_ else "",
         )
         self.containers_[record.id] = FakeContainer(record)
         return record
@@ -136,10 +153,6 @@ class FakeEngine:
     def start(self, container_id: str) -> None:
         box = self._find(container_id)
         self._act("start", box.record.name)
-        if box.record.labels.get("io.dockerlan.security") == Security.PRIVILEGED and not (
-            self.grants_privileged
-        ):
-            raise PrivilegeRefused("unable to apply caps: operation not permitted")
         box.record = replace(box.record, state="running")
         if SETTINGS in box.files:  # the entrypoint starts the setup at boot
             box.log += self._setup(box)

@@ -8,6 +8,7 @@ here, where the engine runs.
 from __future__ import annotations
 
 import re
+import shutil
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
@@ -19,7 +20,7 @@ MEMINFO = Path("/proc/meminfo")
 FILE_NR = Path("/proc/sys/fs/file-nr")
 
 
-def local_machine() -> Machine:
+def local_machine(storage: Path) -> Machine:
     return Machine(
         routes=tuple(routes()),
         dns_servers=tuple(dns_servers()),
@@ -27,7 +28,15 @@ def local_machine() -> Machine:
         pid_max=_read_int(PID_MAX, 1 << 22),
         available_mib=_available_mib(),
         free_files=_free_files(),
+        storage_free_mib=free_mib(storage),
     )
+
+
+def free_mib(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path).free // 2**20
+    except OSError:
+        return 1 << 30
 
 
 def routes(path: Path = Path("/proc/net/route")) -> list[IPv4Network]:

@@ -8,6 +8,7 @@ errors (`EngineError`, `StepError`), never the SDK's.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
+from contextlib import AbstractContextManager
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -45,6 +46,17 @@ class Engine(Protocol):
         ...
 
     def image(self, name: str) -> Image | None: ...
+
+    def read_file(self, container: str, path: str) -> bytes | None:
+        """One file of a container, running or not; None when it has none there."""
+        ...
+
+    def lock(self, name: str, holder: str, wait: float) -> AbstractContextManager[None]:
+        """A lock on `name` among every client of this engine on this machine.
+
+        Waits up to `wait` seconds, then raises Busy naming the holder.
+        """
+        ...
 
     # ---- creating and removing ----------------------------------------------
     def create_network(

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 
 Selector = Mapping[str, str | None]
 """Label key -> value to match; None matches any value of that key."""
-
-
-class Security(StrEnum):
-    """How a host container gets the powers its inner engine needs."""
-
-    PRIVILEGED = "privileged"
-    CAPABILITIES = "capabilities"
-    """Every capability but CAP_SYS_RESOURCE, where the engine refuses --privileged."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +19,8 @@ class Container:
     """Docker's word: created, running, restarting, exited, ..."""
     addresses: Mapping[str, str] = field(default_factory=dict)
     """Network name -> IPv4 address on it."""
+    image: str = ""
+    """The id of the image it was made from (labels of which it inherits)."""
 
     @property
     def running(self) -> bool:
@@ -71,7 +64,6 @@ class HostRequest:
     network: str
     address: IPv4Address
     volume: str
-    security: Security
     labels: Mapping[str, str]
 
 
@@ -85,3 +77,5 @@ class Machine:
     pid_max: int = 1 << 22
     available_mib: int = 1 << 30
     free_files: int = 1 << 30
+    storage_free_mib: int = 1 << 30
+    """Free space where the engine keeps images and volumes (its root directory)."""

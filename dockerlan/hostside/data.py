@@ -46,7 +46,7 @@ def host_files(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> dict
         SETTINGS: settings(plan, host, image_id, token),
         LAN_REQUEST: json.dumps(lan_request(plan, host)) + "\n",
         PROCS_FILE: "".join(
-            f"{p.name} {json.dumps(proc_request(plan, p), separators=(',', ':'))}\n"
+            f"{p.name} {p.address} {json.dumps(proc_request(plan, p), separators=(',', ':'))}\n"
             for p in host.procs
         ),
         ROUTES_FILE: "".join(f"{r.destination} {r.via}\n" for r in host.routes),

@@ -14,12 +14,16 @@ seal_default_route() {
     ip route replace unreachable default
 }
 
-# Without --privileged, Docker mounts /sys read-only; the inner engine creates
-# bridges and veths whose sysfs entries it then tunes.
-make_sysfs_writable() {
-    if grep -q ' /sys sysfs ro' /proc/self/mounts; then
-        mount -o remount,rw /sys
-    fi
+# Docker mounts /proc/sys read-only in a container, and the inner engine tunes
+# its bridges there (route_localnet, ...). Only net/ is made writable again:
+# it shows the host's own network namespace, whereas kernel/, vm/ and fs/
+# are the machine's and stay read-only. A fresh proc mount gives a writable
+# net/ to bind over the read-only one.
+make_net_sysctls_writable() {
+    mkdir -p /run/dockerlan/proc
+    mount -t proc proc /run/dockerlan/proc
+    mount --bind /run/dockerlan/proc/sys/net /proc/sys/net
+    umount -l /run/dockerlan/proc
 }
 
 # cgroup v1: without --privileged every controller is mounted read-only, and
@@ -84,9 +88,10 @@ fix_cgroups() {
 }
 
 # A host that was stopped (or whose outer engine restarted) keeps its files:
-# a stale pid file makes dockerd refuse to start ("pid file found").
-clear_stale_pid_files() {
-    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+# a stale pid file makes dockerd refuse to start ("pid file found"), and the
+# last boot's setup state would claim a ready host.
+clear_stale_files() {
+    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid /run/dockerlan/state
 }
 
 # dockerlan puts the host's data files in place before starting it, so a new
@@ -110,8 +115,8 @@ start_engine() {
 }
 
 seal_default_route
-make_sysfs_writable
+make_net_sysctls_writable
 fix_cgroups
-clear_stale_pid_files
+clear_stale_files
 start_setup
 start_engine

@@ -17,6 +17,7 @@ ROUTES_FILE=$SETUP_DIR/routes
 PEERS_FILE=$SETUP_DIR/peers
 HOSTS_FILE=$SETUP_DIR/hosts
 IMAGE_ARCHIVE=/var/tmp/dockerlan/image.tar
+STATE_FILE=/run/dockerlan/state # the last setup's state; the entrypoint clears it at boot
 DOCKER_SOCK=/var/run/docker.sock
 ENGINE_WAIT_TRIES=1200 # 60 s in steps of 0.05 s
 HEARTBEAT=10           # seconds; far below the client's read timeout (120 s)
@@ -36,7 +37,16 @@ say() {
 
 fail() {
     say fail "$*"
+    [ -z "${in_setup:-}" ] || mark_state "failed: $*"
     exit 1
+}
+
+# mark_state WORDS: what `inspect` reports of this host's setup (setting-up,
+# ready, failed: WHY, waiting-for-image), so `status` tells a host that is
+# coming back from one that is ready.
+mark_state() {
+    mkdir -p "${STATE_FILE%/*}"
+    echo "$*" >"$STATE_FILE"
 }
 
 # The settings `up` delivered: TOKEN, LAB, HOST, MODE, IMAGE, ... (data.py).
@@ -99,10 +109,12 @@ proc_names() {
     } | awk '!seen[$0]++'
 }
 
-# inspect_procs NAME...: "NAME STATE PID ADDRESS MAC HOSTS_PATH" for each
-# proc named, all asked at once; STATE is "missing" for one the inner engine
-# does not have, PID (in this host's PID namespace) 0 unless it runs. One jq
-# reads every answer: jq takes about 17 ms to start, curl a few.
+# inspect_procs NAME...: "NAME STATE PID ADDRESS MAC CONFIGURED HOSTS_PATH"
+# for each proc named, all asked at once. STATE is "missing" for one the
+# inner engine does not have; PID (in this host's PID namespace) is 0 unless
+# it runs; ADDRESS and MAC are those it has while running, CONFIGURED the
+# address it was created with. One jq reads every answer: jq takes about
+# 17 ms to start, curl a few.
 inspect_procs() (
     [ $# -gt 0 ] || exit 0
     dir=$(mktemp -d)
@@ -110,13 +122,15 @@ inspect_procs() (
         curl -s --unix-socket "$DOCKER_SOCK" "http://inner/containers/$name/json" >"$dir/$name" &
     done
     wait
+    # A field that is empty is "-", so that `read` keeps every field in its place.
     jq -r --arg lan "$LAN_NETWORK" '
+        def field: if . == null or . == "" then "-" else tostring end;
         if .Id then
             .NetworkSettings.Networks[$lan] as $net |
-            [.Name[1:], .State.Status, (if .State.Running then .State.Pid else 0 end | tostring),
-             ($net.IPAddress // ""), ($net.MacAddress // ""), .HostsPath]
-        else [input_filename | split("/") | last, "missing", "0", "", "", ""] end |
-        join(" ")' "$dir"/*
+            [.Name[1:], .State.Status, (if .State.Running then .State.Pid else 0 end),
+             $net.IPAddress, $net.MacAddress, $net.IPAMConfig.IPv4Address, .HostsPath]
+        else [input_filename | split("/") | last, "missing", 0] end |
+        [.[range(7)] | field] | join(" ")' "$dir"/*
     rm -rf "$dir"
 )
 
@@ -134,6 +148,7 @@ ensure_image() {
         out=$(docker load -q -i "$IMAGE_ARCHIVE" 2>&1) || { echo "$out"; fail "cannot load $IMAGE into $HOST"; }
         say changed
     else
+        mark_state waiting-for-image
         say need-image
         exit "$NEED_IMAGE_EXIT"
     fi
@@ -147,21 +162,23 @@ ensure_lan() {
     say changed
 }
 
-# Unplanned procs go first, so a shrunk lab's new procs can reuse their
-# addresses; then every planned proc is created if missing and started if
-# stopped, all at once.
+# Procs that are not planned, or not at their planned address (a lab whose
+# procs per host changed numbers them anew), go first, so that the planned
+# ones can take their addresses; then every planned proc is created if
+# missing and started if stopped, all at once.
 ensure_procs() {
     local existing results name body
     # shellcheck disable=SC2046 # one word per proc
     existing=$(inspect_procs $(proc_names)) || fail "the inner engine of $HOST does not list its procs"
     results=$(mktemp)
-    for name in $(printf '%s\n' "$existing" | awk '$2 != "missing" { print $1 }'); do
-        planned_procs | grep -qxF "$name" && continue
+    for name in $(printf '%s\n' "$existing" | awk 'NR == FNR { at[$1] = $2; next }
+        $2 != "missing" && at[$1] != $6 { print $1 }' "$PROCS_FILE" -); do
         api DELETE "/containers/$name?force=1" >/dev/null && echo CHANGED >>"$results"
+        existing=$(printf '%s\n' "$existing" | awk -v n="$name" '$1 != n')
     done
     # A subshell, so that `wait` waits for the launches and not the heartbeat.
     (
-        while read -r name body; do
+        while read -r name _address body; do
             launch_proc "$name" "$body" "$(printf '%s\n' "$existing" | awk -v n="$name" '$1 == n { print $2 }')" &
         done <"$PROCS_FILE"
         wait
@@ -174,9 +191,10 @@ ensure_procs() {
     rm -f "$results"
 }
 
-# launch_proc NAME REQUEST STATE: prints CHANGED or FAILED NAME REASON.
+# launch_proc NAME REQUEST STATE: prints CHANGED or FAILED NAME REASON. An
+# empty STATE is a proc this setup just removed, as good as missing.
 launch_proc() {
-    local name=$1 body=$2 state=$3 out
+    local name=$1 body=$2 state=${3:-missing} out
     if [ "$state" = missing ]; then
         out=$(printf '%s' "$body" | api POST "/containers/create?name=$name" - 2>&1) ||
             { echo "FAILED $name $(echo "$out" | tr '\n' ' ')"; return; }
@@ -228,8 +246,8 @@ ensure_vxlan_peers() {
 # Every proc's /etc/hosts names the whole lab. Writing the file the engine
 # bind-mounts works for any image, also one without a shell.
 write_names() {
-    local _name _state _pid _ip _mac hosts
-    while read -r _name _state _pid _ip _mac hosts; do
+    local _name _state _pid _ip _mac _configured hosts
+    while read -r _name _state _pid _ip _mac _configured hosts; do
         cat "$HOSTS_FILE" >"$hosts"
     done <"$1"
 }
@@ -242,10 +260,10 @@ write_names() {
 # them: each proc gets br0 and its LAN neighbours, br0 gets each proc.
 # Overlay LANs span hosts and their remote MACs are learnt: nothing is pinned.
 pin_neighbours() {
-    local inventory=$1 br _name _state pid ip mac _hosts
+    local inventory=$1 br _name _state pid ip mac _rest
     br=$(cat "/sys/class/net/$LAN_BRIDGE/address")
     # shellcheck disable=SC2094 # the inventory is only read, by both
-    while read -r _name _state pid ip mac _hosts; do
+    while read -r _name _state pid ip mac _rest; do
         {
             echo "neigh replace $BRIDGE lladdr $br dev eth0 nud permanent"
             awk -v self="$ip" '$4 != self { print "neigh replace " $4 " lladdr " $5 " dev eth0 nud permanent" }' "$inventory"
@@ -269,6 +287,8 @@ link_procs() {
 # setup: the whole host, step by step, each idempotent; see protocol.py.
 setup() {
     take_setup_lock
+    in_setup=1
+    mark_state setting-up
     start_heartbeat
     wait_for_engine
     say step engine
@@ -280,6 +300,7 @@ setup() {
     if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
     link_procs
     say step links
+    mark_state ready
     say "done"
 }
 
@@ -287,6 +308,7 @@ setup() {
 
 # inspect: the host's routes, procs and VXLAN peers, as its kernel and engine have them.
 inspect_host() {
+    say state "$(cat "$STATE_FILE" 2>/dev/null || echo booting)"
     say routes "$(ip -j route show)"
     # shellcheck disable=SC2046 # one word per proc
     inspect_procs $(proc_names) | while read -r name state _pid ip _rest; do

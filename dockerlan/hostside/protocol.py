@@ -19,6 +19,8 @@ Events of `setup`:
 
 Records of the readers:
 
+    state WORDS               the last setup's state: setting-up, ready,
+                              failed: WHY, waiting-for-image; booting before any
     proc NAME STATE ADDRESS   one proc of the host, as its inner engine has it
     routes JSON               `ip -j route show` of the host
     peers JSON                `bridge -j fdb show dev vxlan0`, or [] without one
@@ -34,7 +36,7 @@ SETUP_DIR = "/etc/dockerlan"
 SETTINGS = f"{SETUP_DIR}/host.env"
 LAN_REQUEST = f"{SETUP_DIR}/lan.json"
 PROCS_FILE = f"{SETUP_DIR}/procs"
-"""One planned proc a line: its name, a space, its container-create request (JSON)."""
+"""One planned proc a line: its name, its address and its container-create request (JSON)."""
 ROUTES_FILE = f"{SETUP_DIR}/routes"
 """One route a line: destination, a space, gateway (routed mode)."""
 PEERS_FILE = f"{SETUP_DIR}/peers"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dockerlan import labels
 from dockerlan.engine import Container, Engine
+from dockerlan.lab.lock import lab_lock
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import observe
 
@@ -27,6 +28,11 @@ def down(engine: Engine, lab: str) -> DownResult:
     Removing a host container also removes its inner containers and their
     cgroups, which nest under the host's (see hostside/entrypoint.sh).
     """
+    with lab_lock(engine, lab, "down"):
+        return _down(engine, lab)
+
+
+def _down(engine: Engine, lab: str) -> DownResult:
     snapshot = observe(engine, lab)
     storage: dict[str, list[str]] = {}
     for volume in snapshot.volumes:

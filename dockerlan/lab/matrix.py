@@ -46,6 +46,8 @@ class Matrix:
     hosts: tuple[tuple[str, tuple[str, ...]], ...]
     """Each host with its procs, in order."""
     pairs: tuple[Pair, ...]
+    down: tuple[str, ...] = ()
+    """Hosts and procs that are not running, each with its state."""
 
     @property
     def procs(self) -> list[str]:
@@ -69,18 +71,24 @@ class Matrix:
             "pairs": [p.to_json() for p in self.pairs],
             "ok": self.ok,
             "failed": self.failed,
+            "down": list(self.down),
         }
 
 
 def ping_matrix(engine: Engine, state: LabState) -> Matrix:
-    """Every ordered pair of the procs the hosts report, in proc order, with its outcome."""
+    """Every ordered pair of the lab's procs, in proc order, with its outcome.
+
+    Procs of a host that is down, or that did not report them, are its
+    planned ones: they count as pairs that failed, and as down.
+    """
     running = [h for h in state.hosts if h.state == "running"]
     answers = each(lambda h: _run(engine, h, "sweep"), running)
     swept = {h.name: found for h, found in zip(running, answers, strict=True)}
-    procs = {
-        h.name: _ordered([parse_proc(e.words) for e in swept.get(h.name, []) if e.kind == "proc"])
-        for h in state.hosts
+    reported = {
+        name: _ordered([parse_proc(e.words) for e in found if e.kind == "proc"])
+        for name, found in swept.items()
     }
+    procs = _with_unreported(state, reported)
     everyone = [p for h in state.hosts for p in procs[h.name]]
     name_of = {p.address: p.name for p in everyone if p.address}
     sources = {p.name: h for h in state.hosts for p in procs[h.name] if p.state == "running"}
@@ -102,11 +110,32 @@ def ping_matrix(engine: Engine, state: LabState) -> Matrix:
             answered = [r for r in rtts if r is not None]
             best = round(min(answered), 3) if answered else None
             pairs.append(Pair(src.name, dst.name, bool(answered), best, retried))
+    down = [f"{h.name} ({h.state})" for h in state.hosts if h.state != "running"]
+    down += [f"{p.name} ({p.state})" for p in everyone if p.state != "running"]
     return Matrix(
         state.name,
         tuple((h.name, tuple(p.name for p in procs[h.name])) for h in state.hosts),
         tuple(pairs),
+        tuple(down),
     )
+
+
+def _with_unreported(
+    state: LabState, reported: dict[str, list[ProcState]]
+) -> dict[str, list[ProcState]]:
+    """Each host's procs; for a host that reported none (down, or not answering), its
+    planned ones, numbered as the plan numbers them, none of them running."""
+    per_host = max((len(ps) for ps in reported.values()), default=0)
+    per_host = per_host or (state.spec.procs if state.spec else 0)
+    procs = {}
+    for host in state.hosts:
+        if reported.get(host.name):
+            procs[host.name] = reported[host.name]
+            continue
+        why = f"host {host.state}" if host.state != "running" else "host not answering"
+        first = index_of(host.name) * per_host
+        procs[host.name] = [ProcState(f"p{first + k}", "", why) for k in range(per_host)]
+    return procs
 
 
 def _answered(rtts: list[float | None] | None) -> bool:

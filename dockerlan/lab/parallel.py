@@ -16,7 +16,8 @@ def each(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     """fn over every item concurrently, results in order; re-raises the first failure.
 
     Every call runs to its end before a failure is raised, so nothing is left
-    half-started behind the caller's back.
+    half-started behind the caller's back; an interrupt cancels the calls
+    that have not started yet and waits only for those running.
     """
     todo = list(items)
     if not todo:
@@ -25,7 +26,12 @@ def each(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [fn(todo[0])]
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(todo))) as pool:
         futures = [pool.submit(fn, item) for item in todo]
-        errors = [f.exception() for f in futures]
+        try:
+            errors = [f.exception() for f in futures]
+        except BaseException:  # Ctrl-C: what has not started never will
+            for future in futures:
+                future.cancel()
+            raise
     for error in errors:
         if error is not None:
             raise error

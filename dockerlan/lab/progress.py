@@ -35,6 +35,10 @@ class Progress(Protocol):
         """A remark under the last phase."""
         ...
 
+    def warn(self, problem: str, fix: str) -> None:
+        """Something the user should know before the work goes on, and what fixes it."""
+        ...
+
 
 class Silent:
     """Progress that shows nothing."""
@@ -54,4 +58,7 @@ class Silent:
         pass
 
     def note(self, text: str) -> None:
+        pass
+
+    def warn(self, problem: str, fix: str) -> None:
         pass

@@ -14,9 +14,9 @@ from dockerlan.engine import Container, Engine, Network, Volume
 from dockerlan.errors import DockerlanError
 from dockerlan.hostside.protocol import events, new_token, reader_command
 from dockerlan.lab.parallel import each
-from dockerlan.lab.snapshot import observe
+from dockerlan.lab.snapshot import observe, owned
 from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE, LabPlan, plan_lab
-from dockerlan.plan.spec import LabSpec
+from dockerlan.plan.spec import LabSpec, is_lab_name
 
 
 @dataclass(frozen=True)
@@ -26,17 +26,34 @@ class ProcState:
     state: str
 
 
+READY = "ready"
+
+
 @dataclass(frozen=True)
 class HostState:
     name: str
     container: str
     state: str
+    """The container's state as its engine says: running, exited, restarting, ..."""
     address: str
+    setup: str = ""
+    """Its own setup's state, when running: ready, setting-up, failed: WHY, ..."""
     lan: str = ""
     bridge: str = ""
     routes: tuple[dict[str, str], ...] = ()
     procs: tuple[ProcState, ...] = ()
     peers: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "running" and self.setup == READY
+
+    @property
+    def condition(self) -> str:
+        """One word or two for people: running, setting up, failed: ..., exited, ..."""
+        if self.state != "running":
+            return self.state
+        return "running" if self.ready else self.setup.replace("-", " ") or "starting"
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,21 @@ class LabState:
 
     @property
     def running(self) -> bool:
-        return bool(self.hosts) and all(h.state == "running" for h in self.hosts)
+        """Every host up and set up: what `up` promised."""
+        return bool(self.hosts) and all(h.ready for h in self.hosts)
+
+    @property
+    def summary(self) -> str:
+        """running; coming back (hosts restarting or setting up); failed; or stopped."""
+        ready = sum(h.ready for h in self.hosts)
+        if self.running:
+            return "running"
+        failed = [h.name for h in self.hosts if h.setup.startswith("failed")]
+        if failed:
+            return f"setup failed on {', '.join(failed)}"
+        if any(h.state in ("running", "restarting") and not h.ready for h in self.hosts):
+            return f"coming back: {ready}/{len(self.hosts)} hosts ready"
+        return f"stopped: {ready}/{len(self.hosts)} hosts running"
 
 
 def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
@@ -71,12 +102,15 @@ def _ask(engine: Engine, host: HostState) -> HostState:
     except DockerlanError:
         result = None  # it stopped since it was listed
     if result is None or result.exit_code != 0:
-        return replace(host, state="starting")  # running, but not answering yet
+        return replace(host, setup="starting")  # running, but not answering yet
     routes: tuple[dict[str, str], ...] = ()
     peers: tuple[str, ...] = ()
     procs = []
+    setup = "starting"
     for event in events(result.output, token):
-        if event.kind == "routes":
+        if event.kind == "state":
+            setup = event.words
+        elif event.kind == "routes":
             routes = tuple(parse_routes(event.words))
         elif event.kind == "peers":
             peers = tuple(parse_peers(event.words))
@@ -85,6 +119,7 @@ def _ask(engine: Engine, host: HostState) -> HostState:
     lan = next((r for r in routes if r.get("dev") == LAN_BRIDGE and r.get("scope") == "link"), {})
     return replace(
         host,
+        setup=setup,
         routes=routes,
         peers=peers,
         procs=tuple(sorted(procs, key=lambda p: index_of(p.name))),
@@ -106,9 +141,9 @@ def parse_peers(text: str) -> list[str]:
 
 
 def parse_proc(words: str) -> ProcState:
-    """`NAME STATE [ADDRESS]`, as `list_procs` prints it."""
+    """`NAME STATE ADDRESS` as the host reports it, `-` for no address."""
     name, state, *address = words.split()
-    return ProcState(name, address[0] if address else "", state)
+    return ProcState(name, address[0] if address and address[0] != "-" else "", state)
 
 
 def index_of(name: str) -> int:
@@ -125,14 +160,14 @@ def plan_of(state: LabState) -> LabPlan:
 
 
 def lab_names(engine: Engine) -> list[str]:
-    """Every lab on this engine: anything that carries the lab label."""
+    """Every lab on this engine: the names dockerlan gave its objects (see snapshot.owned)."""
     where = {labels.LAB: None}
     found: list[Container | Network | Volume] = [
-        *engine.containers(where),
+        *owned(engine, engine.containers(where)),
         *engine.networks(where),
         *engine.volumes(where),
     ]
-    return sorted({obj.labels[labels.LAB] for obj in found})
+    return sorted({n for obj in found if is_lab_name(n := obj.labels[labels.LAB])})
 
 
 def require_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:

@@ -9,24 +9,29 @@ or the lab this run was converging, stay.
 
 from __future__ import annotations
 
+import os
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Literal
 
 from dockerlan import labels
-from dockerlan.engine import Engine, HostRequest, Security
+from dockerlan.engine import Engine, HostRequest
+from dockerlan.errors import PlanError
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
-from dockerlan.lab import images, provision, security
+from dockerlan.lab import images, provision
 from dockerlan.lab.bundle import ImageBundle, require_image
 from dockerlan.lab.decide import Decision, decide
+from dockerlan.lab.lock import lab_lock
 from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress, Silent, Steps
 from dockerlan.lab.snapshot import Snapshot, observe
+from dockerlan.plan import preflight
 from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
-from dockerlan.plan.spec import DEFAULT_PROC_IMAGE, Mode
+from dockerlan.plan.spec import DEFAULT_PROC_IMAGE, LabSpec, Mode
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class Ledger:
             engine.remove_network(network)
 
 
+def ranges_lock(engine: Engine) -> AbstractContextManager[None]:
+    return engine.lock("internet-ranges", f"dockerlan up (pid {os.getpid()})", wait=60)
+
+
 def in_use(engine: Engine) -> list[IPv4Network]:
     """Every subnet a new lab must not hide: Docker's networks, the machine's routes and DNS."""
     machine = engine.machine()
@@ -76,15 +85,26 @@ def in_use(engine: Engine) -> list[IPv4Network]:
 def up(engine: Engine, request: LabRequest, progress: Progress | None = None) -> UpResult:
     """Make the lab match the request; see the module docstring."""
     progress = progress or Silent()
-    snapshot = observe(engine, request.name)
-    spec = request.spec_for(snapshot.spec, in_use(engine) if snapshot.spec is None else [])
-    plan = plan_lab(spec)
-    decision = decide(plan, snapshot)
-    if spec.image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
-        require_image(engine, spec.image)
+    with lab_lock(engine, request.name, "up"):
+        return _up(engine, request, progress)
+
+
+def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
+    snapshot = observe(engine, request.name, current_size=True)
     ledger = Ledger()
     try:
-        changed = Apply(engine, plan, snapshot, decision, progress, ledger).run()
+        # A new lab picks a free internet range and takes it (its network)
+        # while no other new lab of this machine is picking one.
+        with ranges_lock(engine) if snapshot.spec is None else nullcontext():
+            spec = request.spec_for(snapshot.spec, in_use(engine) if snapshot.spec is None else [])
+            check_machine(engine, spec, progress)
+            plan = plan_lab(spec)
+            decision = decide(plan, snapshot)
+            if spec.image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
+                require_image(engine, spec.image)
+            apply = Apply(engine, plan, snapshot, decision, progress, ledger)
+            apply.make_internet()
+        changed = apply.run()
     except BaseException:
         if ledger:
             with progress.phase(f"Removing what this run created of lab {spec.name}"):
@@ -93,6 +113,22 @@ def up(engine: Engine, request: LabRequest, progress: Progress | None = None) ->
     if snapshot.spec is None:
         return UpResult(plan, "created")
     return UpResult(plan, "converged" if changed else "unchanged")
+
+
+def check_machine(engine: Engine, spec: LabSpec, progress: Progress) -> None:
+    """The limits of the engine's machine this lab would hit: fatal ones stop it here."""
+    machine = engine.machine()
+    findings = preflight.check(
+        spec,
+        neigh_limit=machine.neigh_limit,
+        pid_max=machine.pid_max,
+        available_mib=machine.available_mib,
+        free_files=machine.free_files,
+    )
+    for finding in findings:
+        if finding.fatal:
+            raise PlanError(finding.problem, hint=finding.fix)
+        progress.warn(finding.problem, finding.fix)
 
 
 def step_titles(plan: LabPlan) -> list[str]:
@@ -112,7 +148,6 @@ class Apply:
     """One run of the decision: the phases, and the pipeline each host goes through."""
 
     bundle: ImageBundle
-    security: Security
     steps: Steps
 
     def __init__(
@@ -139,29 +174,27 @@ class Apply:
             built = images.ensure_images(self.engine, self.progress.update)
             if built:
                 self.progress.note(f"built {', '.join(built)}")
-        spec = self.plan.spec
-        with self.progress.phase(f"Internet {self.plan.network} on {spec.internet_cidr}"):
-            self.make_internet()
-            each(self.engine.remove_container, [c.id for c in self.decision.remove_hosts])
-            each(self.engine.remove_volume, list(self.decision.remove_volumes))
-        with ImageBundle(self.engine, spec.image) as bundle:
+        removed = self.decision.remove_hosts
+        if removed or self.decision.remove_volumes:
+            with self.progress.phase(f"Hosts beyond h{len(self.plan.hosts) - 1} removed"):
+                each(self.engine.remove_container, [c.id for c in removed])
+                each(self.engine.remove_volume, list(self.decision.remove_volumes))
+        with ImageBundle(self.engine, self.plan.spec.image) as bundle:
             self.bundle = bundle
-            powers = security.known(self.engine, self.snapshot)
-            first: set[str] = set()
-            if powers is None:
-                with self.progress.phase("Host security: privileged, or the capabilities it needs"):
-                    host = self.plan.hosts[0]
-                    powers = security.probe(self.engine, lambda s: self.create_host(host, s))
-                    first.add(host.name)
-            self.security = powers
+            bundle.check_room(len(self.decision.create))
             with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
                 self.steps = steps
-                outcomes = each(lambda h: self.host_pipeline(h, h.name in first), self.plan.hosts)
+                outcomes = each(self.host_pipeline, self.plan.hosts)
         return changed or any(outcomes)
 
     def make_internet(self) -> None:
         if not self.decision.create_network:
             return
+        spec = self.plan.spec
+        with self.progress.phase(f"Internet {self.plan.network} on {spec.internet_cidr}"):
+            self._create_network()
+
+    def _create_network(self) -> None:
         spec = self.plan.spec
         network = self.engine.create_network(
             self.plan.network,
@@ -174,7 +207,7 @@ class Apply:
         )
         self.ledger.add("networks", network.id)
 
-    def host_pipeline(self, host: HostPlan, created: bool) -> bool:
+    def host_pipeline(self, host: HostPlan) -> bool:
         """Create, start or refresh one host, then follow its setup; whether it changed."""
         passed: set[str] = set()
 
@@ -184,9 +217,8 @@ class Apply:
                 self.steps.done(STEPS.index(step))
 
         container = host.container
-        if created or host.name in self.decision.create:
-            if not created:
-                self.create_host(host, self.security)
+        if host.name in self.decision.create:
+            self.create_host(host)
             run = provision.at_boot
         else:
             provision.deliver(self.engine, container, self.files(host))
@@ -204,11 +236,11 @@ class Apply:
     def files(self, host: HostPlan) -> dict[str, str]:
         return data.host_files(self.plan, host, self.bundle.image_id, self.token)
 
-    def create_host(self, host: HostPlan, powers: Security) -> None:
+    def create_host(self, host: HostPlan) -> None:
         """Create a host with its data and the procs' image inside, then start it.
 
         Its setup runs at boot, so a new host needs no exec at all. A host
-        that fails to start is removed at once (the security probe retries).
+        that fails to start is removed at once.
         """
         spec = self.plan.spec
         if host.volume not in {v.name for v in self.snapshot.volumes} | set(self.ledger.volumes):
@@ -223,12 +255,10 @@ class Apply:
                 network=self.plan.network,
                 address=host.address,
                 volume=host.volume,
-                security=powers,
                 labels={
                     labels.LAB: spec.name,
                     labels.ROLE: labels.ROLE_HOST,
                     labels.HOST: host.name,
-                    labels.SECURITY: powers,
                 },
             )
         )

@@ -38,6 +38,23 @@ INTERNET_CANDIDATES = tuple(IPv4Network(f"172.30.{k}.0/24") for k in range(256))
 
 _LAB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
+SPECIAL_RANGES = {
+    IPv4Network("0.0.0.0/8"): "'this network' (0.0.0.0/8)",
+    IPv4Network("127.0.0.0/8"): "loopback (127.0.0.0/8)",
+    IPv4Network("169.254.0.0/16"): "link-local (169.254.0.0/16)",
+    IPv4Network("224.0.0.0/4"): "multicast (224.0.0.0/4)",
+    IPv4Network("240.0.0.0/4"): "reserved (240.0.0.0/4, with the broadcast address)",
+}
+"""Ranges no lab may use: the kernel treats their addresses specially."""
+
+# An image reference as Docker reads one: [registry[:port]/]path[:tag][@digest],
+# lowercase path components; nothing a URL or a shell would read otherwise.
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+)
+
 
 @dataclass(frozen=True)
 class LabSpec:
@@ -87,9 +104,13 @@ def parse_mode(text: str) -> Mode:
         raise PlanError(f"unknown mode {text!r}: choose one of {choices}") from None
 
 
+def is_lab_name(name: str) -> bool:
+    return bool(name) and len(name) <= MAX_LAB_NAME and bool(_LAB_NAME.fullmatch(name))
+
+
 def validate_lab_name(name: str) -> str:
     """Lab names become Docker object names and labels: keep them short and plain."""
-    if not name or len(name) > MAX_LAB_NAME or not _LAB_NAME.fullmatch(name):
+    if not is_lab_name(name):
         raise PlanError(
             f"invalid lab name {name!r}: use 1-{MAX_LAB_NAME} lowercase letters, digits, "
             "'-' or '_', starting with a letter or digit"
@@ -157,8 +178,18 @@ def validate_spec(spec: LabSpec) -> None:
             f"--hosts {spec.hosts} does not fit: --lan-cidr {spec.lan_cidr} and "
             f"--internet-cidr {spec.internet_cidr} hold at most {limit} hosts"
         )
-    if not spec.image.strip():
-        raise PlanError("--image must name an image")
+    for option, cidr in (("--internet-cidr", spec.internet_cidr), ("--lan-cidr", spec.lan_cidr)):
+        special = next((what for net, what in SPECIAL_RANGES.items() if cidr.overlaps(net)), None)
+        if special:
+            raise PlanError(f"{option} {cidr} overlaps the {special} range; choose another")
+    validate_image(spec.image)
+
+
+def validate_image(image: str) -> str:
+    """An image name such as busybox, nginx:1.25 or registry:5000/team/app:v2."""
+    if not _IMAGE.fullmatch(image):
+        raise PlanError(f"--image {image!r} is not an image name such as nginx:1.25 or team/app:v2")
+    return image
 
 
 def choose_internet_cidr(in_use: Iterable[IPv4Network], lan: IPv4Network) -> IPv4Network:

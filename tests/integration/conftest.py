@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import docker
+import docker.errors
 import pytest
 from labtools import TEST_PREFIX, dl, remove_test_leftovers
+from prereq import need, need_root
 
 from dockerlan.engine import connect
 from dockerlan.lab.images import ensure_images
-
-pytestmark = pytest.mark.engine
 
 MAIN = f"{TEST_PREFIX}main"
 TABLE = f"{TEST_PREFIX}table"
@@ -24,7 +24,12 @@ TABLE = f"{TEST_PREFIX}table"
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[docker.DockerClient]:
-    client = docker.from_env()
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        need(False, f"a Docker engine that answers (make setup starts one): {exc}")
+    need_root()
     remove_test_leftovers(client)
     ensure_images(connect(), lambda _: None)
     yield client

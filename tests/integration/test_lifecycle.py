@@ -76,26 +76,6 @@ def test_down_leaves_no_container_network_volume_or_cgroup(client: docker.Docker
     assert "nothing to remove" in again.stderr
 
 
-def test_a_killed_up_is_cleaned_by_down(client: docker.DockerClient) -> None:
-    lab = "dlt-killed"
-    proc = subprocess.Popen([CLI, "up", "--name", lab, "--hosts", "2", "--procs", "3", "--quiet"])
-    try:
-        deadline = time.monotonic() + 120
-        while not host_ids(client, lab) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        assert host_ids(client, lab), "up never created a host"
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    ids = host_ids(client, lab)
-    assert lab_objects(client, lab) != NOTHING, "a killed up leaves objects for down to find"
-    dl("down", "--name", lab)
-    assert lab_objects(client, lab) == NOTHING
-    assert [path for i in ids for path in cgroups_of(i)] == []
-    assert orphan_cgroups(client) == []
-
-
 @pytest.fixture()
 def broken_image(client: docker.DockerClient) -> Iterator[str]:
     """An image whose containers cannot start: its entrypoint does not exist."""

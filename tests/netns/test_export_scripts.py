@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
+from prereq import need_root, need_tool
 
 from dockerlan.plan.export import delete_script, namespaces, setup_script
 from dockerlan.plan.layout import LabPlan, plan_lab
 from dockerlan.plan.spec import LabSpec
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("ip") is None,
-    reason="the exported scripts need root and iproute2",
-)
+
+@pytest.fixture(autouse=True)
+def root_and_iproute2() -> None:
+    need_root()
+    need_tool("ip", "iproute2")
 
 
 def _netns() -> set[str]:

@@ -29,6 +29,18 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
         (["up", "--mode", "mesh"], "unknown mode"),
         (["down", "--name", "a/b"], "invalid lab name"),
         (["export", "--hosts", "0", "--stdout"], "--hosts must be at least 1"),
+        (["show", "--hosts", "0"], "--hosts must be at least 1, not 0"),
+        (["show", "--procs", "0"], "--procs must be at least 1, not 0"),
+        (["up", "--mode", "[/]"], "unknown mode '[/]'"),
+        (["up", "--name", "[/x]"], "invalid lab name '[/x]'"),
+        (["down", "--name", "[/x]"], "invalid lab name '[/x]'"),
+        (["up", "--internet-cidr", "127.0.0.0/8"], "overlaps the loopback"),
+        (["up", "--internet-cidr", "169.254.0.0/16"], "overlaps the link-local"),
+        (["up", "--lan-cidr", "224.0.0.0/16"], "overlaps the multicast"),
+        (["up", "--lan-cidr", "240.0.0.0/16"], "overlaps the reserved"),
+        (["up", "--internet-cidr", "0.0.0.0/8"], "overlaps the 'this network'"),
+        (["up", "--image", "not an image"], "--image 'not an image' is not an image name"),
+        (["up", "--image", "x;rm -rf /"], "is not an image name"),
     ],
 )
 def test_bad_input_is_one_line_before_any_engine_call(args: list[str], message: str) -> None:
@@ -62,6 +74,14 @@ def test_export_writes_two_executable_scripts(tmp_path: Path) -> None:
     for name in ("network_setup.sh", "network_delete.sh"):
         path = out / name
         assert path.stat().st_mode & 0o111 and path.read_text().startswith("#!/bin/sh")
+
+
+def test_a_full_disk_is_one_line() -> None:
+    """/dev/full answers every write with ENOSPC."""
+    result = runner.invoke(app, ["show", "--hosts", "2", "--procs", "2", "--out", "/dev/full"])
+    assert result.exit_code == 1
+    assert "error: no space left on device" in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
 
 
 def test_version() -> None:

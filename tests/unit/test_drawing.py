@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from ipaddress import IPv4Network
 
 import pytest
+from prereq import need_tool
 
 from dockerlan.plan.drawing import draw_text, to_dot, to_mermaid, to_svg
 from dockerlan.plan.layout import LabPlan, plan_lab
@@ -504,8 +504,7 @@ def test_dot_overlay_joins_every_host_to_the_one_lan_with_dashed_edges() -> None
 
 
 def render_dot(plan: LabPlan) -> str:
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz dot not installed: apt-get install graphviz")
+    need_tool("dot", "graphviz")
     result = subprocess.run(
         ["dot", "-Tsvg"], input=to_dot(plan), capture_output=True, text=True, timeout=60
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from prereq import need_tool
 
 from dockerlan.errors import StepError
 from dockerlan.hostside import data, protocol
@@ -26,20 +27,10 @@ OVERLAY = LabSpec(name="lab", hosts=3, procs=2, internet_cidr=WIDE, mode=Mode.OV
 IMAGE_ID = "sha256:" + "ab" * 32
 
 
-def need(tool: str) -> str:
-    """A tool the test runs: in CI its absence fails the run, elsewhere it skips the test."""
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{tool} is missing (scripts/setup.sh installs it)")
-        pytest.skip(f"{tool} is not installed")
-    return path
-
-
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_every_host_side_script_passes_shellcheck(script: Path) -> None:
     run = subprocess.run(
-        [need("shellcheck"), "-x", script.name], cwd=HOSTSIDE, capture_output=True, text=True
+        [need_tool("shellcheck"), "-x", script.name], cwd=HOSTSIDE, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
 
@@ -71,8 +62,8 @@ def test_each_proc_is_one_line_of_its_hosts_procs_file_with_its_exact_request() 
     host = plan.hosts[2]
     files = data.host_files(plan, host, IMAGE_ID, TOKEN)
     lines = files[protocol.PROCS_FILE].splitlines()
-    assert [line.split(" ", 1)[0] for line in lines] == ["p4", "p5"]
-    assert [json.loads(line.split(" ", 1)[1]) for line in lines] == [
+    assert [line.split(" ", 2)[:2] for line in lines] == [["p4", "10.0.2.2"], ["p5", "10.0.2.3"]]
+    assert [json.loads(line.split(" ", 2)[2]) for line in lines] == [
         data.proc_request(plan, p) for p in host.procs
     ]
 
@@ -103,9 +94,10 @@ def test_routed_hosts_get_routes_and_overlay_hosts_get_peers() -> None:
 
 
 def test_settings_read_by_the_shell_are_the_values_as_given(tmp_path: Path) -> None:
+    """Image names are validated first; the quoting holds even for one that slipped through."""
     odd = "img'$(touch pwned)\"`x`:1"
-    spec = LabSpec(name="lab", hosts=1, procs=1, internet_cidr=WIDE, image=odd)
-    plan = plan_lab(spec)
+    plan = plan_lab(LabSpec(name="lab", hosts=1, procs=1, internet_cidr=WIDE))
+    plan = replace(plan, spec=replace(plan.spec, image=odd))
     env = tmp_path / "host.env"
     env.write_text(data.settings(plan, plan.hosts[0], IMAGE_ID, TOKEN))
     run = subprocess.run(
@@ -123,7 +115,7 @@ def test_settings_read_by_the_shell_are_the_values_as_given(tmp_path: Path) -> N
 
 def lib_run(tmp_path: Path, script: str, stubs: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Source lib.sh with stub commands first on PATH, then run `script` (markers on fd 8)."""
-    need("dash")
+    need_tool("dash")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name, body in stubs.items():

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from ipaddress import IPv4Network
-from pathlib import Path
 
 import pytest
 
 from dockerlan import labels
-from dockerlan.engine import Image, Security
+from dockerlan.engine import Image, Machine
 from dockerlan.engine.fake import FakeEngine
-from dockerlan.errors import DockerlanError, PlanError, StepError
+from dockerlan.errors import DockerlanError, EngineError, PlanError, StepError
 from dockerlan.hostside.protocol import IMAGE_ARCHIVE, PROCS_FILE
 from dockerlan.lab.decide import decide
 from dockerlan.lab.down import down
@@ -29,12 +28,6 @@ from dockerlan.plan.spec import LabSpec, Mode
 
 LAB = "t"
 WIDE = IPv4Network("11.0.0.0/8")
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine-security memo goes to a temporary cache, not the user's."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
 
 
 @pytest.fixture()
@@ -102,7 +95,7 @@ def test_a_lab_shrinks_losing_its_last_hosts_and_their_storage(engine: FakeEngin
     assert names(engine, labels.ROLE_HOST) == ["t-h0"]
     assert [v.name for v in engine.volumes({labels.LAB: LAB})] == ["t-h0-docker"]
     (box,) = engine.containers_.values()
-    assert box.procs == ["p0"] and box.files[PROCS_FILE].decode().startswith("p0 {")
+    assert box.procs == ["p0"] and box.files[PROCS_FILE].decode().startswith("p0 10.0.0.2 {")
 
 
 def test_a_stopped_host_is_started_and_sets_itself_up_at_boot(engine: FakeEngine) -> None:
@@ -156,15 +149,6 @@ def test_leftovers_of_a_crashed_run_are_refused_with_the_command_that_clears_the
         up(engine, ask(1, 1))
     assert caught.value.hint == "remove them with `dockerlan down --name t`"
     assert engine.calls == []
-
-
-def test_where_privileged_is_refused_hosts_get_capabilities(engine: FakeEngine) -> None:
-    engine.grants_privileged = False
-    up(engine, ask(2, 1))
-    hosts = engine.containers({labels.LAB: LAB, labels.ROLE: labels.ROLE_HOST})
-    assert {c.labels[labels.SECURITY] for c in hosts} == {Security.CAPABILITIES}
-    assert made(engine, "create_host") == ["t-h0", "t-h0", "t-h1"]
-    assert made(engine, "remove_container") == ["t-h0"]  # the refused one only
 
 
 # --- the decision itself ---------------------------------------------------------------
@@ -257,3 +241,27 @@ def test_an_image_missing_from_the_engine_is_refused_before_anything_is_done(
     with pytest.raises(PlanError, match="image nope:1 is not on this engine"):
         up(engine, ask(1, 1, image="nope:1"))
     assert engine.calls == []
+
+
+def test_a_lab_another_command_is_working_on_is_refused_naming_it(engine: FakeEngine) -> None:
+    engine.held["lab-t"] = "dockerlan down (pid 42)"
+    with pytest.raises(EngineError, match=r"lab 't' is busy: dockerlan down \(pid 42\)"):
+        up(engine, ask(1, 1))
+    with pytest.raises(EngineError, match="is busy"):
+        down(engine, LAB)
+    assert engine.calls == []
+    del engine.held["lab-t"]
+    up(engine, ask(1, 1))  # the control: free again, it goes through
+    assert engine.held == {}, "every lock taken is given back"
+
+
+def test_images_too_big_for_the_disk_are_refused_before_anything_is_made(
+    engine: FakeEngine,
+) -> None:
+    engine.images_["big:1"] = Image("sha256:big", {}, size=300 * 2**20)
+    engine.machine_ = Machine(storage_free_mib=1000)
+    with pytest.raises(PlanError, match="needs about 1800 MiB .* and 1000 MiB are free"):
+        up(engine, ask(3, 1, image="big:1"))
+    assert nothing_of_the_lab(engine)
+    up(engine, ask(1, 1, image="big:1"))  # the control: 600 MiB fit
+    assert len(engine.containers({labels.LAB: LAB})) == 1
