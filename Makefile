@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart test-stock
 
 setup:
 	@scripts/setup.sh
@@ -39,10 +39,15 @@ bench-cpu: setup
 bench-restart: setup
 	$(BIN)/python bench/restart.py
 
+## make run and the machine-dependent tests in a stock Debian 12 VM (about an hour; not in CI).
+test-stock: setup
+	scripts/test-stock.sh
+
 lint:
 	$(BIN)/ruff check dockerlan tests bench
 	$(BIN)/mypy dockerlan
 	cd dockerlan/hostside && shellcheck -x lib.sh dockerlan-host entrypoint.sh
+	shellcheck scripts/*.sh
 
 down:
 	$(BIN)/dockerlan down

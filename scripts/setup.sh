@@ -38,9 +38,22 @@ install_packages() {
     # A host's refusal to load a kernel module is checked with a small static C probe.
     command -v gcc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
+    # Where the kernel has AppArmor on, Docker loads its default profile for
+    # every container and fails without the parser ("apparmor_parser":
+    # executable file not found). docker.io only recommends it, and
+    # --no-install-recommends drops it: install it where, and only where, needed.
+    if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
+        ! command -v apparmor_parser >/dev/null 2>&1 && [ ! -x /sbin/apparmor_parser ]; then
+        missing="$missing apparmor"
+    fi
     if [ -n "$missing" ]; then
         # shellcheck disable=SC2086 # word splitting is the point
         apt_install $missing
+        say "installed:$missing"
+        # A Docker engine already running took its AppArmor view at start.
+        case " $missing " in
+            *" apparmor "*) if $SUDO docker info >/dev/null 2>&1; then scripts/engine.sh restart; fi ;;
+        esac
     fi
 }
 

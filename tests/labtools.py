@@ -74,12 +74,20 @@ def cgroups_of(container_id: str) -> list[str]:
     return [path for pattern in patterns for path in glob.glob(pattern)]
 
 
+CGROUP_PLACES = (
+    "/sys/fs/cgroup/*/docker/*/",  # v1, the cgroupfs driver: one tree per controller
+    "/sys/fs/cgroup/docker/*/",  # v2, the cgroupfs driver
+    "/sys/fs/cgroup/system.slice/docker-*.scope/",  # v2, the systemd driver (Debian 12)
+)
+"""Where an engine puts its containers' cgroups, on cgroup v1 and v2."""
+
+
 def orphan_cgroups(client: docker.DockerClient) -> list[str]:
-    """Top-level Docker cgroups whose container no longer exists (inner engines' leaks)."""
+    """Docker cgroups whose container no longer exists (a host's inner engine leaking)."""
     alive = {c.id for c in client.containers.list(all=True)}
     found = []
-    for path in glob.glob("/sys/fs/cgroup/*/docker/*/") + glob.glob("/sys/fs/cgroup/docker/*/"):
-        name = Path(path).name
+    for path in (p for pattern in CGROUP_PLACES for p in glob.glob(pattern)):
+        name = Path(path).name.removeprefix("docker-").removesuffix(".scope")
         if len(name) == 64 and name not in alive:
             found.append(path)
     return found

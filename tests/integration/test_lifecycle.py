@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import signal
 import subprocess
@@ -68,9 +69,15 @@ def test_down_leaves_no_container_network_volume_or_cgroup(client: docker.Docker
     dl("up", "--name", lab, "--hosts", "2", "--procs", "2", "--quiet")
     ids = host_ids(client, lab)
     assert len(ids) == 2 and all(cgroups_of(i) for i in ids), "hosts should have cgroups while up"
+    # The procs' cgroups nest under their host's: removed with it, counted in its stats.
+    inner = sh_in(lab, "h0", "docker inspect -f '{{.Id}}' p0").stdout.strip()
+    host = client.containers.get(f"{lab}-h0")
+    nested = [p for c in cgroups_of(host.id) for p in glob.glob(f"{c}/**/{inner}*", recursive=True)]
+    assert nested, f"p0's cgroup is not under h0's ({cgroups_of(host.id)})"
     dl("down", "--name", lab)
     assert lab_objects(client, lab) == NOTHING
     assert [path for i in ids for path in cgroups_of(i)] == []
+    assert glob.glob(f"/sys/fs/cgroup/**/{inner}*", recursive=True) == []
     assert orphan_cgroups(client) == []
     again = dl("down", "--name", lab)
     assert "nothing to remove" in again.stderr
@@ -223,3 +230,23 @@ def test_ping_matrix_works_for_procs_without_ping_or_shell(
     finally:
         dl("down", "--name", lab)
     assert lab_objects(client, lab) == NOTHING
+
+
+def test_a_hosts_docker_stats_count_its_procs(client: docker.DockerClient, main_lab: str) -> None:
+    """64 MiB held by p1 (in its /dev/shm) shows in h0's memory, as the machine sees h0."""
+
+    def used_mib() -> float:
+        stats = client.containers.get(f"{main_lab}-h0").stats(stream=False)["memory_stats"]
+        return float(stats["usage"]) / 2**20
+
+    before = used_mib()
+    sh_in(main_lab, "p1", "head -c 67108864 /dev/zero > /dev/shm/ballast")
+    try:
+        grown = used_mib() - before
+        proc = sh_in(main_lab, "h0", "docker stats --no-stream --format '{{.MemUsage}}' p1").stdout
+        assert "MiB" in proc and float(proc.split("MiB")[0]) >= 60, (
+            f"the control: p1 has it ({proc})"
+        )
+        assert grown >= 60, f"h0 grew by {grown:.0f} MiB only"
+    finally:
+        sh_in(main_lab, "p1", "rm -f /dev/shm/ballast")

@@ -1,0 +1,49 @@
+#!/bin/bash
+# The guest side of `make test-stock` (scripts/test-stock.sh): runs as root in
+# the VM, in a clone of the project that also holds images.tar.gz.
+set -uo pipefail
+failed=""
+
+step() {
+    local name=$1 start rc
+    shift
+    echo "=== $name (at $(date +%T))"
+    start=$(date +%s)
+    "$@"
+    rc=$?
+    echo "=== $name: exit $rc after $(($(date +%s) - start))s"
+    [ "$rc" -eq 0 ] || failed="$failed $name"
+}
+
+machine() {
+    echo "PID 1: $(cat /proc/1/comm); cgroup fs: $(stat -fc %T /sys/fs/cgroup); kernel $(uname -r)"
+    echo "AppArmor enabled: $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)"
+    echo "apparmor_parser: $(command -v apparmor_parser || echo none)"
+    docker info 2>&1 | grep -E 'Server Version|Cgroup|Security Options' -A1 | head -12
+}
+
+load_images() {
+    gunzip -c images.tar.gz | docker load && rm -f images.tar.gz
+}
+
+chosen_tests() {
+    CI=true .venv/bin/pytest -p no:cacheprovider -v \
+        tests/integration/test_routed_lab.py \
+        tests/integration/test_overlay_lab.py \
+        tests/integration/test_sealing.py \
+        "tests/integration/test_lifecycle.py::test_down_leaves_no_container_network_volume_or_cgroup" \
+        "tests/integration/test_lifecycle.py::test_a_hosts_docker_stats_count_its_procs" \
+        tests/integration/test_reliability.py \
+        tests/integration/test_restart.py
+}
+
+step machine-before machine
+step setup scripts/setup.sh
+step machine-after machine
+step load-images load_images
+step make-run make run
+step down .venv/bin/dockerlan down
+step chosen-tests chosen_tests
+echo "=== leftovers: $(docker ps -aq | wc -l) containers, $(docker volume ls -q | wc -l) volumes"
+[ -z "$failed" ] || { echo "failed:$failed"; exit 1; }
+echo "=== all steps passed"
