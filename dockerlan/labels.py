@@ -13,6 +13,8 @@ LAB = f"{PREFIX}.lab"
 ROLE = f"{PREFIX}.role"
 HOST = f"{PREFIX}.host"
 PROC = f"{PREFIX}.proc"
+CONFIG = f"{PREFIX}.config"
+"""On a proc: a digest of how it was made, to tell when its plan changed."""
 SPEC = f"{PREFIX}.spec"
 
 IMAGE_KIND = f"{PREFIX}.image"

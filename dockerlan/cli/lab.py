@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from dockerlan.cli.app import (
     user_errors,
 )
 from dockerlan.cli.progress import Phases
+from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import (
     DEFAULT_HOSTS,
     DEFAULT_LAB,
@@ -41,7 +43,17 @@ def up(
         int | None,
         typer.Option("--procs", "-P", help=f"Procs per host (new labs: {DEFAULT_PROCS})."),
     ] = None,
-    name: NameOption = DEFAULT_LAB,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help=f"Lab name (new labs: {DEFAULT_LAB}).")
+    ] = None,
+    lab_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help=f"A lab file (default: {labfile_name()} here, if any); options override it.",
+        ),
+    ] = None,
     internet_cidr: InternetOption = None,
     lan_cidr: Annotated[
         str | None,
@@ -67,8 +79,12 @@ def up(
     from dockerlan.lab.up import up as bring_up
 
     # Every check that needs no engine comes first, so bad input touches nothing.
-    request = read_request(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
+    base = _lab_file(lab_file)
+    request = read_request(
+        name or base.name, hosts, procs, internet_cidr, lan_cidr, mode, image
+    ).over(base)
     request.new_spec()
+    name = request.name
     engine = connect()
     phases = Phases(err, quiet=quiet)
     _terminate_as_interrupt()
@@ -76,9 +92,9 @@ def up(
     if quiet:
         return
     spec = result.plan.spec
-    if result.action != "created" and hosts is None and procs is None:
+    if result.action != "created" and hosts is None and procs is None and lab_file is None:
         err.print(
-            f"lab [bold]{name}[/] keeps its size: {spec.hosts} hosts x {spec.procs} procs "
+            f"lab [bold]{name}[/] keeps its size: {spec.size_text()} "
             "(--hosts and --procs change it)"
         )
     if result.action == "unchanged":
@@ -88,6 +104,22 @@ def up(
         for title, seconds in phases.timer.timings:
             err.print(f"  {seconds:6.2f}s  {title}", markup=False)
     err.print(f"[dim]next: dockerlan ping-matrix --name {name} · dockerlan status --name {name}[/]")
+
+
+def labfile_name() -> str:
+    from dockerlan.plan.labfile import DEFAULT_NAME
+
+    return DEFAULT_NAME
+
+
+def _lab_file(path: Path | None) -> LabRequest:
+    """The request of the lab file given, or of dockerlan.yml here; an empty one without."""
+    from dockerlan.plan import labfile
+
+    if path is None and Path(labfile.DEFAULT_NAME).is_file():
+        path = Path(labfile.DEFAULT_NAME)
+        err.print(f"[dim]lab file: {path}[/]")
+    return labfile.read(path) if path is not None else LabRequest()
 
 
 def _terminate_as_interrupt() -> None:

@@ -58,15 +58,15 @@ def show(
         plan = plan_lab(request.new_spec())
     else:
         from dockerlan.engine import connect
-        from dockerlan.lab.status import plan_of, read_lab
+        from dockerlan.lab.snapshot import observe
 
-        state = read_lab(connect(), name)
-        if not state.hosts:
+        snapshot = observe(connect(), name, current=True)
+        if snapshot.spec is None or not snapshot.hosts:
             raise DockerlanError(
                 f"no lab named {name!r} is running",
                 hint="`dockerlan show --hosts N --procs M` draws a plan without a lab",
             )
-        plan = plan_of(state)
+        plan = plan_lab(snapshot.spec)
     renderers = {
         DrawingFormat.text: lambda: drawing.draw_text(plan, out.width if out_file is None else 100),
         DrawingFormat.svg: lambda: drawing.to_svg(plan),

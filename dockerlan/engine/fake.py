@@ -51,6 +51,7 @@ class FakeContainer:
     files: dict[str, bytes] = field(default_factory=dict)
     inner_images: set[str] = field(default_factory=set)
     procs: list[str] = field(default_factory=list)
+    """Each proc as "NAME ADDRESS CONFIG"."""
     log: list[str] = field(default_factory=list)
 
 
@@ -186,7 +187,7 @@ class FakeEngine:
         elif argv[:2] == [COMMAND, "inspect"]:
             token = argv[2]
             yield f"{MARK}{token} routes []"
-            yield from (f"{MARK}{token} proc {name} running" for name in box.procs)
+            yield from (f"{MARK}{token} proc {p.split()[0]} running" for p in box.procs)
             yield f"{MARK}{token} peers []"
         else:
             raise StepError(f"the fake engine cannot run {argv[:2]}")
@@ -249,7 +250,9 @@ class FakeEngine:
             box.inner_images.add(settings["IMAGE_ID"])
             lines.append(say + "changed")
         lines.append(say + f"step {STEPS[1]}")
-        planned = [line.split(" ", 1)[0] for line in box.files[PROCS_FILE].decode().splitlines()]
+        planned = [
+            " ".join(line.split(" ", 3)[:3]) for line in box.files[PROCS_FILE].decode().splitlines()
+        ]  # name, address and config digest: what the real setup compares
         if planned != box.procs:
             box.procs = planned
             lines.append(say + "changed")

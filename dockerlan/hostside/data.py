@@ -8,6 +8,7 @@ into the host, running or not.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shlex
@@ -33,6 +34,7 @@ from dockerlan.plan.layout import (
     LabPlan,
     ProcPlan,
 )
+from dockerlan.plan.spec import HostShape, Workload
 
 LAN_NETWORK = "lan"
 """The inner engine's network that the procs join; its Linux bridge is br0."""
@@ -41,18 +43,34 @@ ROUTE_PROTO = "static"
 
 
 def host_files(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> dict[str, str]:
-    """Path -> text of every data file of one host's setup."""
+    """Path -> text of every data file of one host's setup; image_id: its procs' image's."""
     return {
         SETTINGS: settings(plan, host, image_id, token),
         LAN_REQUEST: json.dumps(lan_request(plan, host)) + "\n",
-        PROCS_FILE: "".join(
-            f"{p.name} {p.address} {json.dumps(proc_request(plan, p), separators=(',', ':'))}\n"
-            for p in host.procs
-        ),
+        PROCS_FILE: "".join(_proc_line(plan, host, p) for p in host.procs),
         ROUTES_FILE: "".join(f"{r.destination} {r.via}\n" for r in host.routes),
         PEERS_FILE: "".join(f"{peer}\n" for peer in host.peers),
         HOSTS_FILE: hosts_file(plan),
     }
+
+
+def _proc_line(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> str:
+    request = proc_request(plan, host, proc)
+    config = request["Labels"][labels.CONFIG]  # type: ignore[index]
+    return f"{proc.name} {proc.address} {config} {json.dumps(request, separators=(',', ':'))}\n"
+
+
+def shape_of(procs_file: str) -> HostShape | None:
+    """A host's shape read back from the procs file its last `up` gave it."""
+    lines = procs_file.splitlines()
+    if not lines:
+        return None
+    request = json.loads(lines[0].split(" ", 3)[3])
+    env = tuple(
+        (name, value) for name, _, value in (i.partition("=") for i in request.get("Env") or ())
+    )
+    workload = Workload(request["Image"], tuple(request.get("Cmd") or ()), env)
+    return HostShape(len(lines), workload)
 
 
 def settings(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> str:
@@ -65,11 +83,12 @@ def settings(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> str:
         "MODE": plan.spec.mode,
         "ADDRESS": host.address,
         "BRIDGE": host.bridge,
-        "IMAGE": plan.spec.image,
+        "IMAGE": host.workload.image,
         "IMAGE_ID": image_id,
         "LAN_NETWORK": LAN_NETWORK,
         "LAN_BRIDGE": LAN_BRIDGE,
         "PROC_LABEL": f"{labels.ROLE}={labels.ROLE_PROC}",
+        "CONFIG_LABEL": labels.CONFIG,
         "ROUTE_PROTO": ROUTE_PROTO,
         "VXLAN_DEVICE": VXLAN_DEVICE,
         "VXLAN_ID": VXLAN_ID,
@@ -110,14 +129,17 @@ def lan_request(plan: LabPlan, host: HostPlan) -> dict[str, object]:
     }
 
 
-def proc_request(plan: LabPlan, proc: ProcPlan) -> dict[str, object]:
-    """What `docker run -d -it --dns 127.0.0.1 --network lan --ip ...` sends.
+def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, object]:
+    """What `docker run -d -it --dns 127.0.0.1 --network lan --ip ... IMAGE [CMD]` sends.
 
     -it keeps an image whose default command is a shell running; the DNS
     server 127.0.0.1 makes names outside the lab fail at once, not time out.
+    The config label is a digest of the rest: a proc whose digest differs from
+    its plan's is made anew by the host's setup.
     """
-    return {
-        "Image": plan.spec.image,
+    workload = host.workload
+    request: dict[str, object] = {
+        "Image": workload.image,
         "Hostname": proc.name,
         "Tty": True,
         "OpenStdin": True,
@@ -131,6 +153,13 @@ def proc_request(plan: LabPlan, proc: ProcPlan) -> dict[str, object]:
             "EndpointsConfig": {LAN_NETWORK: {"IPAMConfig": {"IPv4Address": str(proc.address)}}}
         },
     }
+    if workload.command:
+        request["Cmd"] = list(workload.command)
+    if workload.env:
+        request["Env"] = [f"{name}={value}" for name, value in workload.env]
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
+    request["Labels"][labels.CONFIG] = digest  # type: ignore[index]
+    return request
 
 
 def archive(files: Mapping[str, str]) -> bytes:

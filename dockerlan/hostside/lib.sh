@@ -109,11 +109,11 @@ proc_names() {
     } | awk '!seen[$0]++'
 }
 
-# inspect_procs NAME...: "NAME STATE PID ADDRESS MAC CONFIGURED HOSTS_PATH"
-# for each proc named, all asked at once. STATE is "missing" for one the
-# inner engine does not have; PID (in this host's PID namespace) is 0 unless
-# it runs; ADDRESS and MAC are those it has while running, CONFIGURED the
-# address it was created with. One jq reads every answer: jq takes about
+# inspect_procs NAME...: "NAME STATE PID ADDRESS MAC CONFIGURED CONFIG
+# HOSTS_PATH" for each proc named, all asked at once. STATE is "missing" for
+# one the inner engine does not have; PID (in this host's PID namespace) is 0
+# unless it runs; ADDRESS and MAC are those it has while running, CONFIGURED
+# the address it was created with, CONFIG the digest of how it was made. One jq reads every answer: jq takes about
 # 17 ms to start, curl a few.
 inspect_procs() (
     [ $# -gt 0 ] || exit 0
@@ -123,14 +123,15 @@ inspect_procs() (
     done
     wait
     # A field that is empty is "-", so that `read` keeps every field in its place.
-    jq -r --arg lan "$LAN_NETWORK" '
+    jq -r --arg lan "$LAN_NETWORK" --arg config "$CONFIG_LABEL" '
         def field: if . == null or . == "" then "-" else tostring end;
         if .Id then
             .NetworkSettings.Networks[$lan] as $net |
             [.Name[1:], .State.Status, (if .State.Running then .State.Pid else 0 end),
-             $net.IPAddress, $net.MacAddress, $net.IPAMConfig.IPv4Address, .HostsPath]
+             $net.IPAddress, $net.MacAddress, $net.IPAMConfig.IPv4Address,
+             .Config.Labels[$config], .HostsPath]
         else [input_filename | split("/") | last, "missing", 0] end |
-        [.[range(7)] | field] | join(" ")' "$dir"/*
+        [.[range(8)] | field] | join(" ")' "$dir"/*
     rm -rf "$dir"
 )
 
@@ -162,23 +163,24 @@ ensure_lan() {
     say changed
 }
 
-# Procs that are not planned, or not at their planned address (a lab whose
-# procs per host changed numbers them anew), go first, so that the planned
-# ones can take their addresses; then every planned proc is created if
-# missing and started if stopped, all at once.
+# Procs that are not planned, not at their planned address (a lab whose procs
+# per host changed numbers them anew) or not made as planned (another image,
+# command or environment) go first, so that the planned ones can take their
+# addresses; then every planned proc is created if missing and started if
+# stopped, all at once.
 ensure_procs() {
     local existing results name body
     # shellcheck disable=SC2046 # one word per proc
     existing=$(inspect_procs $(proc_names)) || fail "the inner engine of $HOST does not list its procs"
     results=$(mktemp)
-    for name in $(printf '%s\n' "$existing" | awk 'NR == FNR { at[$1] = $2; next }
-        $2 != "missing" && at[$1] != $6 { print $1 }' "$PROCS_FILE" -); do
+    for name in $(printf '%s\n' "$existing" | awk 'NR == FNR { at[$1] = $2; made[$1] = $3; next }
+        $2 != "missing" && (at[$1] != $6 || made[$1] != $7) { print $1 }' "$PROCS_FILE" -); do
         api DELETE "/containers/$name?force=1" >/dev/null && echo CHANGED >>"$results"
         existing=$(printf '%s\n' "$existing" | awk -v n="$name" '$1 != n')
     done
     # A subshell, so that `wait` waits for the launches and not the heartbeat.
     (
-        while read -r name _address body; do
+        while read -r name _address _config body; do
             launch_proc "$name" "$body" "$(printf '%s\n' "$existing" | awk -v n="$name" '$1 == n { print $2 }')" &
         done <"$PROCS_FILE"
         wait
@@ -246,8 +248,8 @@ ensure_vxlan_peers() {
 # Every proc's /etc/hosts names the whole lab. Writing the file the engine
 # bind-mounts works for any image, also one without a shell.
 write_names() {
-    local _name _state _pid _ip _mac _configured hosts
-    while read -r _name _state _pid _ip _mac _configured hosts; do
+    local _name _state _pid _ip _mac _configured _config hosts
+    while read -r _name _state _pid _ip _mac _configured _config hosts; do
         cat "$HOSTS_FILE" >"$hosts"
     done <"$1"
 }

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from dockerlan.engine import Engine
 from dockerlan.hostside.protocol import Event, events, new_token, reader_command
 from dockerlan.lab.parallel import each
-from dockerlan.lab.status import HostState, LabState, ProcState, index_of, parse_proc
+from dockerlan.lab.snapshot import index_of
+from dockerlan.lab.status import HostState, LabState, ProcState, parse_proc
 
 Rtts = dict[tuple[str, str], list[float | None]]
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 
 from dockerlan import labels
 from dockerlan.engine import Container, Engine, Network, Volume
+from dockerlan.hostside.data import shape_of
 from dockerlan.hostside.protocol import PROCS_FILE
-from dockerlan.plan.spec import LabSpec
+from dockerlan.lab.parallel import each
+from dockerlan.plan.spec import HostShape, LabSpec
 
 
 @dataclass(frozen=True)
@@ -41,23 +43,33 @@ class Snapshot:
         return not (self.networks or self.containers or self.volumes)
 
 
-def observe(engine: Engine, lab: str, current_size: bool = False) -> Snapshot:
-    """The lab's objects; with current_size, its spec at the size `up` last gave it.
+def observe(engine: Engine, lab: str, current: bool = False) -> Snapshot:
+    """The lab's objects; with `current`, its spec as the last `up` left it.
 
-    The size is not a label (labels never change): the number of hosts, and
-    the procs planned in a host's data files (one read of a file).
+    Labels never change, so the size and what procs run are read back from
+    the data files that `up` put in each host (one read of a file per host).
     """
     where = {labels.LAB: lab}
     networks = tuple(engine.networks(where))
     containers = tuple(owned(engine, engine.containers(where)))
     snapshot = Snapshot(lab, spec_of(networks), networks, containers, tuple(engine.volumes(where)))
-    if current_size and snapshot.spec is not None and snapshot.hosts:
-        hosts = snapshot.hosts
-        first = hosts[min(hosts, key=lambda name: int(name[1:]) if name[1:].isdigit() else 0)]
-        planned = engine.read_file(first.id, PROCS_FILE)
-        procs = len(planned.splitlines()) if planned else snapshot.spec.procs
-        snapshot = replace(snapshot, spec=replace(snapshot.spec, hosts=len(hosts), procs=procs))
+    if current and snapshot.spec is not None and snapshot.hosts:
+        hosts = sorted(snapshot.hosts.items(), key=lambda item: index_of(item[0]))
+        files = each(lambda item: engine.read_file(item[1].id, PROCS_FILE), hosts)
+        shapes = [shape_of(f.decode()) if f else None for f in files]
+        snapshot = replace(snapshot, spec=with_shapes(snapshot.spec, shapes))
     return snapshot
+
+
+def with_shapes(spec: LabSpec, shapes: list[HostShape | None]) -> LabSpec:
+    """The spec at the hosts' shapes; a host that has none yet takes the spec's own."""
+    own = spec.shapes()
+    return spec.with_shapes([s or own[min(i, len(own) - 1)] for i, s in enumerate(shapes)])
+
+
+def index_of(name: str) -> int:
+    """h3 -> 3, p12 -> 12: the order names are planned in."""
+    return int(name[1:]) if name[1:].isdigit() else 1 << 30
 
 
 def owned(engine: Engine, containers: list[Container]) -> list[Container]:

@@ -14,8 +14,8 @@ from dockerlan.engine import Container, Engine, Network, Volume
 from dockerlan.errors import DockerlanError
 from dockerlan.hostside.protocol import events, new_token, reader_command
 from dockerlan.lab.parallel import each
-from dockerlan.lab.snapshot import observe, owned
-from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE, LabPlan, plan_lab
+from dockerlan.lab.snapshot import index_of, observe, owned
+from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE
 from dockerlan.plan.spec import LabSpec, is_lab_name
 
 
@@ -144,19 +144,6 @@ def parse_proc(words: str) -> ProcState:
     """`NAME STATE ADDRESS` as the host reports it, `-` for no address."""
     name, state, *address = words.split()
     return ProcState(name, address[0] if address and address[0] != "-" else "", state)
-
-
-def index_of(name: str) -> int:
-    """h3 -> 3, p12 -> 12: the order names are planned in."""
-    return int(name[1:]) if name[1:].isdigit() else 1 << 30
-
-
-def plan_of(state: LabState) -> LabPlan:
-    """The plan of a running lab at its current size (`up` may have resized it)."""
-    if state.spec is None or not state.hosts:
-        raise DockerlanError(f"lab {state.name!r} has no recorded settings")
-    procs = max(len(h.procs) for h in state.hosts) or state.spec.procs
-    return plan_lab(replace(state.spec, hosts=len(state.hosts), procs=procs))
 
 
 def lab_names(engine: Engine) -> list[str]:

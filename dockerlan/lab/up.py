@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Literal
@@ -90,7 +90,7 @@ def up(engine: Engine, request: LabRequest, progress: Progress | None = None) ->
 
 
 def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
-    snapshot = observe(engine, request.name, current_size=True)
+    snapshot = observe(engine, request.name, current=True)
     ledger = Ledger()
     try:
         # A new lab picks a free internet range and takes it (its network)
@@ -100,8 +100,9 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
             check_machine(engine, spec, progress)
             plan = plan_lab(spec)
             decision = decide(plan, snapshot)
-            if spec.image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
-                require_image(engine, spec.image)
+            for image in spec.images():
+                if image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
+                    require_image(engine, image)
             apply = Apply(engine, plan, snapshot, decision, progress, ledger)
             apply.make_internet()
         changed = apply.run()
@@ -134,10 +135,13 @@ def check_machine(engine: Engine, spec: LabSpec, progress: Progress) -> None:
 def step_titles(plan: LabPlan) -> list[str]:
     """The progress line of each of the hosts' setup steps (hostside STEPS), in order."""
     spec = plan.spec
+    images = spec.images()
     joining = "VXLAN mesh" if spec.mode == Mode.OVERLAY else "Routes"
     titles = {
         "engine": f"Hosts h0..h{spec.hosts - 1} running their engines",
-        "image": f"Image {spec.image} in every host",
+        "image": f"Image {images[0]} in every host"
+        if len(images) == 1
+        else f"Images {', '.join(images)} in their hosts",
         "procs": f"LANs br0 and procs p0..p{len(plan.procs) - 1}",
         "links": f"{joining} between hosts, names in every proc",
     }
@@ -147,7 +151,8 @@ def step_titles(plan: LabPlan) -> list[str]:
 class Apply:
     """One run of the decision: the phases, and the pipeline each host goes through."""
 
-    bundle: ImageBundle
+    bundles: dict[str, ImageBundle]
+    """Image name -> its bundle, for every image the lab's procs run."""
     steps: Steps
 
     def __init__(
@@ -179,9 +184,14 @@ class Apply:
             with self.progress.phase(f"Hosts beyond h{len(self.plan.hosts) - 1} removed"):
                 each(self.engine.remove_container, [c.id for c in removed])
                 each(self.engine.remove_volume, list(self.decision.remove_volumes))
-        with ImageBundle(self.engine, self.plan.spec.image) as bundle:
-            self.bundle = bundle
-            bundle.check_room(len(self.decision.create))
+        with ExitStack() as bundles:
+            self.bundles = {
+                image: bundles.enter_context(ImageBundle(self.engine, image))
+                for image in self.plan.spec.images()
+            }
+            for image, bundle in self.bundles.items():
+                created = [h for h in self.plan.hosts if h.name in self.decision.create]
+                bundle.check_room(sum(h.workload.image == image for h in created))
             with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
                 self.steps = steps
                 outcomes = each(self.host_pipeline, self.plan.hosts)
@@ -229,12 +239,13 @@ class Apply:
                 run = provision.now
         outcome = run(self.engine, container, self.token, on_step)
         if outcome.need_image:
-            self.bundle.deliver(container)
+            self.bundles[host.workload.image].deliver(container)
             outcome = provision.now(self.engine, container, self.token, on_step)
         return outcome.changed
 
     def files(self, host: HostPlan) -> dict[str, str]:
-        return data.host_files(self.plan, host, self.bundle.image_id, self.token)
+        image_id = self.bundles[host.workload.image].image_id
+        return data.host_files(self.plan, host, image_id, self.token)
 
     def create_host(self, host: HostPlan) -> None:
         """Create a host with its data and the procs' image inside, then start it.
@@ -264,7 +275,7 @@ class Apply:
         )
         self.ledger.add("containers", created.id)
         provision.deliver(self.engine, created.id, self.files(host))
-        self.bundle.deliver(created.id)
+        self.bundles[host.workload.image].deliver(created.id)
         try:
             self.engine.start(created.id)
         except BaseException:

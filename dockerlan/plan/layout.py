@@ -13,7 +13,8 @@ Naming and addressing, in plain words (the original exercise's scheme):
   h{i}'s LAN is 10.0.i.0/24, its bridge ``br0`` is 10.0.i.1 and its procs
   are .2, .3, ... in order.
 - Procs are numbered across the whole lab: h0 holds p0..p{M-1}, h1 holds
-  pM..p{2M-1}, and so on.
+  pM..p{2M-1}, and so on (with hosts of different sizes, each host's first
+  proc follows the previous host's last).
 - In the routed mode each host routes every other host's LAN via that host's
   internet address, and every proc's default route is its own br0.
 - In the overlay mode all procs share ONE subnet (the whole LAN range,
@@ -29,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from dockerlan.plan.spec import LAN_PREFIX, LabSpec, Mode, validate_spec
+from dockerlan.plan.spec import LAN_PREFIX, LabSpec, Mode, Workload, validate_spec
 
 INTERNET_MTU = 1500
 """Docker bridge networks' default MTU, which the internet network keeps."""
@@ -74,6 +75,8 @@ class HostPlan:
     bridge: IPv4Address
     routes: tuple[Route, ...]
     procs: tuple[ProcPlan, ...]
+    workload: Workload
+    """What its procs run."""
     slice: IPv4Network
     """The /24 the host's procs take their addresses from."""
     peers: tuple[IPv4Address, ...] = ()
@@ -118,20 +121,22 @@ def plan_lab(spec: LabSpec) -> LabPlan:
     addresses = [gateway + 1 + i for i in range(spec.hosts)]
     overlay = spec.mode == Mode.OVERLAY
     hosts = []
-    for i in range(spec.hosts):
+    first = 0  # the number of the host's first proc: procs are numbered across the lab
+    for i, shape in enumerate(spec.shapes()):
         name = f"h{i}"
         own = slices[i]
         bridge = own.network_address + 1
         procs = tuple(
             ProcPlan(
-                name=f"p{i * spec.procs + k}",
-                index=i * spec.procs + k,
+                name=f"p{first + k}",
+                index=first + k,
                 host=name,
                 address=own.network_address + 2 + k,
                 gateway=bridge,
             )
-            for k in range(spec.procs)
+            for k in range(shape.procs)
         )
+        first += shape.procs
         others = [j for j in range(spec.hosts) if j != i]
         hosts.append(
             HostPlan(
@@ -144,6 +149,7 @@ def plan_lab(spec: LabSpec) -> LabPlan:
                 bridge=bridge,
                 routes=() if overlay else tuple(Route(slices[j], addresses[j]) for j in others),
                 procs=procs,
+                workload=shape.workload,
                 slice=own,
                 peers=tuple(addresses[j] for j in others) if overlay else (),
             )

@@ -45,17 +45,17 @@ def neighbours_needed(spec: LabSpec) -> int:
     (`pin_neighbours` in the host-side library). Overlay: every proc resolves every other proc
     directly, across hosts, and each host its peers.
     """
-    n, m = spec.hosts, spec.procs
+    n, total = spec.hosts, spec.total_procs
     hosts = n * n
     if spec.mode == Mode.OVERLAY:
-        return n * m * (n * m - 1) + hosts
+        return total * (total - 1) + hosts
     return hosts
 
 
 def neighbours_without_pinning(spec: LabSpec) -> int:
     """The routed matrix's entries were nothing pinned: procs' LAN neighbours too."""
-    n, m = spec.hosts, spec.procs
-    return n * m * m + n * (m + n)
+    n = spec.hosts
+    return sum(shape.procs * shape.procs + shape.procs + n for shape in spec.shapes())
 
 
 def check(
@@ -80,7 +80,7 @@ def check(
                 f"net.ipv4.neigh.default.gc_thresh3={high}",
             )
         )
-    threads = spec.hosts * HOST_THREADS + spec.hosts * spec.procs * PROC_THREADS
+    threads = spec.hosts * HOST_THREADS + spec.total_procs * PROC_THREADS
     if threads > pid_max * 3 // 4:
         findings.append(
             Finding(
@@ -88,7 +88,7 @@ def check(
                 f"sudo sysctl -w kernel.pid_max={max(4 * threads, 65536)}",
             )
         )
-    memory = spec.hosts * HOST_MIB + spec.hosts * spec.procs * PROC_MIB
+    memory = spec.hosts * HOST_MIB + spec.total_procs * PROC_MIB
     if memory > available_mib:
         findings.append(
             Finding(
@@ -97,7 +97,7 @@ def check(
                 fatal=True,
             )
         )
-    files = spec.hosts * HOST_FILES + spec.hosts * spec.procs * PROC_FILES
+    files = spec.hosts * HOST_FILES + spec.total_procs * PROC_FILES
     if files > free_files:
         findings.append(
             Finding(

@@ -13,12 +13,19 @@ from ipaddress import IPv4Network
 from dockerlan.errors import PlanError
 from dockerlan.plan.spec import (
     DEFAULT_LAB,
+    DEFAULT_PROCS,
+    Env,
+    HostShape,
     LabSpec,
     Mode,
+    Workload,
     choose_internet_cidr,
     find_overlap,
     validate_spec,
 )
+
+ALIKE = frozenset({"hosts", "procs", "image", "command", "env"})
+"""Settings that, given without a layout, describe hosts that are all alike."""
 
 
 @dataclass(frozen=True)
@@ -30,12 +37,44 @@ class LabRequest:
     lan_cidr: IPv4Network | None = None
     image: str | None = None
     mode: Mode | None = None
+    command: tuple[str, ...] | None = None
+    env: Env | None = None
+    layout: tuple[HostShape, ...] | None = None
+    """One shape per host, where hosts differ (a lab file's list of hosts)."""
 
     def given(self) -> dict[str, object]:
         """The settings the user gave."""
         return {
             f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
         }
+
+    def over(self, base: LabRequest) -> LabRequest:
+        """This request's settings over another's: options over a lab file. A size or a
+        workload given applies to each of the other's hosts (see `reshaped`)."""
+        merged = replace(base, **self.given())  # type: ignore[arg-type]
+        if base.layout is None or self.layout is not None or not self.given().keys() & ALIKE:
+            return merged
+        default = Workload(merged.image or Workload().image, merged.command or (), merged.env or ())
+        layout = self.reshaped(base.layout, HostShape(merged.procs or DEFAULT_PROCS, default))
+        return replace(merged, layout=layout, hosts=len(layout))
+
+    def reshaped(self, layout: tuple[HostShape, ...], default: HostShape) -> tuple[HostShape, ...]:
+        """Each host as it was, with the procs, image, command and env this request gives;
+        `hosts` cuts the list short, or adds hosts of the lab's default shape."""
+        shapes = list(layout)
+        if self.hosts is not None:
+            shapes = shapes[: self.hosts] + [default] * (self.hosts - len(shapes))
+        return tuple(
+            HostShape(
+                self.procs or shape.procs,
+                Workload(
+                    self.image or shape.workload.image,
+                    shape.workload.command if self.command is None else self.command,
+                    shape.workload.env if self.env is None else self.env,
+                ),
+            )
+            for shape in shapes
+        )
 
     def new_spec(self, in_use: Sequence[IPv4Network] = ()) -> LabSpec:
         """The spec of a new lab: defaults for what was left out, validated.
@@ -58,10 +97,19 @@ class LabRequest:
         return spec
 
     def spec_for(self, running: LabSpec | None, in_use: Sequence[IPv4Network]) -> LabSpec:
-        """The spec `up` builds: a running lab's own settings where none was given."""
+        """The spec `up` builds: a running lab's own settings where none was given.
+
+        A size or workload given for a lab whose hosts differ applies to each host.
+        """
         if running is None:
             return self.new_spec(in_use)
-        spec = _with(running, **self.given())
+        given = self.given()
+        if running.layout and "layout" not in given and given.keys() & ALIKE:
+            given.pop("hosts", None)
+            default = HostShape(running.procs, running.workload)
+            spec = _with(running, **given).with_shapes(self.reshaped(running.layout, default))
+        else:
+            spec = _with(running, **given)
         validate_spec(spec)
         return spec
 

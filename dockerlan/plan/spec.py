@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from ipaddress import IPv4Network
 
@@ -56,9 +56,43 @@ _IMAGE = re.compile(
 )
 
 
+Env = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a proc runs: its image, its command (empty: the image's own) and environment."""
+
+    image: str = DEFAULT_PROC_IMAGE
+    command: tuple[str, ...] = ()
+    env: Env = ()
+
+    def to_data(self) -> dict[str, object]:
+        return {"image": self.image, "command": list(self.command), "env": dict(self.env)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> Workload:
+        command = data.get("command") or []
+        env = data.get("env") or {}
+        assert isinstance(command, list) and isinstance(env, dict)
+        return cls(str(data["image"]), tuple(map(str, command)), tuple(sorted(env.items())))
+
+
+@dataclass(frozen=True)
+class HostShape:
+    """One host's share of the lab: how many procs, running what."""
+
+    procs: int
+    workload: Workload = Workload()
+
+
 @dataclass(frozen=True)
 class LabSpec:
-    """What the user asked for; everything else is derived from it."""
+    """What the user asked for; everything else is derived from it.
+
+    Hosts are alike (`hosts` of them, `procs` each, running `image` with
+    `command` and `env`) unless `layout` gives each host its own shape.
+    """
 
     name: str = DEFAULT_LAB
     hosts: int = DEFAULT_HOSTS
@@ -67,6 +101,47 @@ class LabSpec:
     lan_cidr: IPv4Network = DEFAULT_LAN
     image: str = DEFAULT_PROC_IMAGE
     mode: Mode = Mode.ROUTED
+    command: tuple[str, ...] = ()
+    env: Env = ()
+    layout: tuple[HostShape, ...] = ()
+
+    @property
+    def workload(self) -> Workload:
+        """What a proc runs where its host says nothing else."""
+        return Workload(self.image, self.command, self.env)
+
+    def shapes(self) -> tuple[HostShape, ...]:
+        """Every host's shape, in order."""
+        return self.layout or (HostShape(self.procs, self.workload),) * self.hosts
+
+    @property
+    def total_procs(self) -> int:
+        return sum(shape.procs for shape in self.shapes())
+
+    def with_shapes(self, shapes: Sequence[HostShape]) -> LabSpec:
+        """This spec with these hosts: alike ones keep it plain, different ones make a layout."""
+        if len(set(shapes)) == 1:
+            first = shapes[0]
+            return replace(
+                self,
+                hosts=len(shapes),
+                procs=first.procs,
+                image=first.workload.image,
+                command=first.workload.command,
+                env=first.workload.env,
+                layout=(),
+            )
+        return replace(self, hosts=len(shapes), layout=tuple(shapes))
+
+    def size_text(self) -> str:
+        """3 hosts x 4 procs; or, where hosts differ, 3 hosts, 6 procs."""
+        if self.layout:
+            return f"{self.hosts} hosts, {self.total_procs} procs"
+        return f"{self.hosts} hosts x {self.procs} procs"
+
+    def images(self) -> list[str]:
+        """Every image the lab's procs run, each once."""
+        return list(dict.fromkeys(shape.workload.image for shape in self.shapes()))
 
     def to_json(self) -> str:
         return json.dumps(self._fields(), sort_keys=True)
@@ -80,6 +155,9 @@ class LabSpec:
             "lan_cidr": str(self.lan_cidr),
             "image": self.image,
             "mode": str(self.mode),
+            "command": list(self.command),
+            "env": dict(self.env),
+            "layout": [{"procs": shape.procs, **shape.workload.to_data()} for shape in self.layout],
         }
 
     @classmethod
@@ -93,6 +171,12 @@ class LabSpec:
             lan_cidr=IPv4Network(data["lan_cidr"]),
             image=data["image"],
             mode=Mode(data["mode"]),
+            command=tuple(data.get("command") or ()),
+            env=tuple(sorted((data.get("env") or {}).items())),
+            layout=tuple(
+                HostShape(int(shape["procs"]), Workload.from_data(shape))
+                for shape in data.get("layout") or ()
+            ),
         )
 
 
@@ -155,8 +239,11 @@ def validate_spec(spec: LabSpec) -> None:
     parse_mode(spec.mode)
     if spec.hosts < 1:
         raise PlanError(f"--hosts must be at least 1, not {spec.hosts}")
-    if spec.procs < 1:
-        raise PlanError(f"--procs must be at least 1, not {spec.procs}")
+    if spec.layout and len(spec.layout) != spec.hosts:
+        raise PlanError(f"{len(spec.layout)} hosts are described, for --hosts {spec.hosts}")
+    for shape in spec.shapes():
+        validate_procs(shape.procs)
+        validate_workload(shape.workload)
     if spec.lan_cidr.prefixlen > LAN_PREFIX:
         raise PlanError(
             f"--lan-cidr {spec.lan_cidr} is smaller than one /{LAN_PREFIX}; each host needs a /24"
@@ -167,10 +254,6 @@ def validate_spec(spec: LabSpec) -> None:
         raise PlanError(
             f"--internet-cidr {spec.internet_cidr} overlaps --lan-cidr {spec.lan_cidr}; "
             "the internet and the LANs must be disjoint"
-        )
-    if spec.procs > MAX_PROCS_PER_HOST:
-        raise PlanError(
-            f"--procs {spec.procs} does not fit a /{LAN_PREFIX} LAN: at most {MAX_PROCS_PER_HOST}"
         )
     limit = max_hosts(spec)
     if spec.hosts > limit:
@@ -183,6 +266,25 @@ def validate_spec(spec: LabSpec) -> None:
         if special:
             raise PlanError(f"{option} {cidr} overlaps the {special} range; choose another")
     validate_image(spec.image)
+
+
+def validate_procs(procs: int) -> None:
+    if procs < 1:
+        raise PlanError(f"--procs must be at least 1, not {procs}")
+    if procs > MAX_PROCS_PER_HOST:
+        raise PlanError(
+            f"--procs {procs} does not fit a /{LAN_PREFIX} LAN: at most {MAX_PROCS_PER_HOST}"
+        )
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def validate_workload(workload: Workload) -> None:
+    validate_image(workload.image)
+    for name, _ in workload.env:
+        if not _ENV_NAME.fullmatch(name):
+            raise PlanError(f"environment variable {name!r} is not a name such as ROLE or APP_PORT")
 
 
 def validate_image(image: str) -> str:
@@ -209,8 +311,9 @@ def find_overlap(cidr: IPv4Network, in_use: Iterable[IPv4Network]) -> IPv4Networ
     return next((net for net in in_use if cidr.overlaps(net)), None)
 
 
-RESIZABLE = frozenset({"hosts", "procs"})
-"""The only settings a running lab changes in place; the others need a new lab."""
+RESIZABLE = frozenset({"hosts", "procs", "image", "command", "env", "layout"})
+"""What a running lab changes in place (its procs are made anew where theirs differ);
+its name, mode and address ranges need a new lab."""
 
 
 def spec_changes(running: LabSpec, wanted: LabSpec) -> dict[str, tuple[object, object]]:

@@ -45,16 +45,18 @@ def test_the_steps_python_counts_are_the_steps_the_setup_reports() -> None:
 
 def test_a_proc_is_created_with_its_planned_address_name_and_labels() -> None:
     plan = plan_lab(ROUTED)
-    request = data.proc_request(plan, plan.hosts[1].procs[0])
+    request = data.proc_request(plan, plan.hosts[1], plan.hosts[1].procs[0])
     assert request["Hostname"] == "p2" and request["Image"] == ROUTED.image
     endpoint = request["NetworkingConfig"]["EndpointsConfig"]["lan"]  # type: ignore[index]
     assert endpoint == {"IPAMConfig": {"IPv4Address": "10.0.1.2"}}
     assert request["HostConfig"] == {"NetworkMode": "lan", "Dns": ["127.0.0.1"]}
+    config = request["Labels"].pop("io.dockerlan.config")  # type: ignore[attr-defined]
     assert request["Labels"] == {
         "io.dockerlan.lab": "lab",
         "io.dockerlan.role": "proc",
         "io.dockerlan.proc": "p2",
     }
+    assert len(config) == 16 and "Cmd" not in request and "Env" not in request
 
 
 def test_each_proc_is_one_line_of_its_hosts_procs_file_with_its_exact_request() -> None:
@@ -62,9 +64,11 @@ def test_each_proc_is_one_line_of_its_hosts_procs_file_with_its_exact_request() 
     host = plan.hosts[2]
     files = data.host_files(plan, host, IMAGE_ID, TOKEN)
     lines = files[protocol.PROCS_FILE].splitlines()
-    assert [line.split(" ", 2)[:2] for line in lines] == [["p4", "10.0.2.2"], ["p5", "10.0.2.3"]]
-    assert [json.loads(line.split(" ", 2)[2]) for line in lines] == [
-        data.proc_request(plan, p) for p in host.procs
+    assert [line.split(" ", 3)[:2] for line in lines] == [["p4", "10.0.2.2"], ["p5", "10.0.2.3"]]
+    requests = [json.loads(line.split(" ", 3)[3]) for line in lines]
+    assert requests == [data.proc_request(plan, host, p) for p in host.procs]
+    assert [line.split(" ", 3)[2] for line in lines] == [
+        r["Labels"]["io.dockerlan.config"] for r in requests
     ]
 
 
@@ -97,9 +101,9 @@ def test_settings_read_by_the_shell_are_the_values_as_given(tmp_path: Path) -> N
     """Image names are validated first; the quoting holds even for one that slipped through."""
     odd = "img'$(touch pwned)\"`x`:1"
     plan = plan_lab(LabSpec(name="lab", hosts=1, procs=1, internet_cidr=WIDE))
-    plan = replace(plan, spec=replace(plan.spec, image=odd))
+    host = replace(plan.hosts[0], workload=replace(plan.hosts[0].workload, image=odd))
     env = tmp_path / "host.env"
-    env.write_text(data.settings(plan, plan.hosts[0], IMAGE_ID, TOKEN))
+    env.write_text(data.settings(plan, host, IMAGE_ID, TOKEN))
     run = subprocess.run(
         ["sh", "-c", '. "$1"; printf "%s|%s|%s|%s" "$IMAGE" "$HOST" "$MODE" "$TOKEN"', "sh", env],
         capture_output=True,

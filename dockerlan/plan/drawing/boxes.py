@@ -14,6 +14,9 @@ T = TypeVar("T")
 def lab_title(plan: LabPlan, times: str) -> str:
     spec = plan.spec
     hosts = f"{spec.hosts} host{'s' * (spec.hosts != 1)}"
+    if spec.layout:
+        total = spec.total_procs
+        return f"lab {spec.name}: {hosts}, {total} proc{'s' * (total != 1)}, {spec.mode} mode"
     procs = f"{spec.procs} proc{'s' * (spec.procs != 1)}"
     return f"lab {spec.name}: {hosts} {times} {procs}, {spec.mode} mode"
 
