@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockerlan.engine import Engine
-from dockerlan.hostside.protocol import Event, events, new_token, reader_command
+from dockerlan.hostside.protocol import Event
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import index_of
-from dockerlan.lab.status import HostState, LabState, ProcState, parse_proc
+from dockerlan.lab.status import HostState, LabState, ProcState, ask, parse_proc
 
 Rtts = dict[tuple[str, str], list[float | None]]
 
@@ -144,9 +144,8 @@ def _answered(rtts: list[float | None] | None) -> bool:
 
 
 def _run(engine: Engine, host: HostState, verb: str, *args: str) -> list[Event]:
-    token = new_token()
-    result = engine.exec(host.container, reader_command(verb, token, *args), check=False)
-    return events(result.output, token)
+    """A host that cannot answer reports nothing: its procs then count as down."""
+    return ask(engine, host, verb, *args) or []
 
 
 def _retry(

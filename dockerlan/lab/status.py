@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from dockerlan import labels
 from dockerlan.engine import Container, Engine, Network, Volume
 from dockerlan.errors import DockerlanError
-from dockerlan.hostside.protocol import events, new_token, reader_command
+from dockerlan.hostside.protocol import Event, events, new_token, reader_command
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import index_of, observe, owned
 from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE
@@ -95,19 +95,26 @@ def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
     return LabState(lab, snapshot.spec, network, hosts)
 
 
-def _ask(engine: Engine, host: HostState) -> HostState:
+def ask(engine: Engine, host: HostState, verb: str, *args: str) -> list[Event] | None:
+    """What a host's reader verb reports (hostside/protocol.py), whatever its exit code:
+    a record it printed is true. None if the host could not be asked at all."""
     token = new_token()
     try:
-        result = engine.exec(host.container, reader_command("inspect", token), check=False)
+        result = engine.exec(host.container, reader_command(verb, token, *args), check=False)
     except DockerlanError:
-        result = None  # it stopped since it was listed
-    if result is None or result.exit_code != 0:
+        return None  # it stopped since it was listed
+    return events(result.output, token)
+
+
+def _ask(engine: Engine, host: HostState) -> HostState:
+    found = ask(engine, host, "inspect")
+    if found is None:
         return replace(host, setup="starting")  # running, but not answering yet
     routes: tuple[dict[str, str], ...] = ()
     peers: tuple[str, ...] = ()
     procs = []
     setup = "starting"
-    for event in events(result.output, token):
+    for event in found:
         if event.kind == "state":
             setup = event.words
         elif event.kind == "routes":
