@@ -64,29 +64,24 @@ def host_ids(client: docker.DockerClient, lab: str) -> list[str]:
     return [c["Id"] for c in client.api.containers(all=True, filters=flt)]
 
 
-def cgroups_of(container_id: str) -> list[str]:
-    """cgroup directories on this machine named after a container, v1 or v2 layout."""
-    patterns = [
-        f"/sys/fs/cgroup/*/docker/{container_id}",
-        f"/sys/fs/cgroup/docker/{container_id}",
-        f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope",
-    ]
-    return [path for pattern in patterns for path in glob.glob(pattern)]
-
-
 CGROUP_PLACES = (
-    "/sys/fs/cgroup/*/docker/*/",  # v1, the cgroupfs driver: one tree per controller
-    "/sys/fs/cgroup/docker/*/",  # v2, the cgroupfs driver
-    "/sys/fs/cgroup/system.slice/docker-*.scope/",  # v2, the systemd driver (Debian 12)
+    "/sys/fs/cgroup/*/docker/{id}",  # v1, the cgroupfs driver: one tree per controller
+    "/sys/fs/cgroup/docker/{id}",  # v2, the cgroupfs driver
+    "/sys/fs/cgroup/system.slice/docker-{id}.scope",  # v2, the systemd driver (Debian 12)
 )
-"""Where an engine puts its containers' cgroups, on cgroup v1 and v2."""
+"""Where an engine puts a container's cgroups, on cgroup v1 and v2."""
+
+
+def cgroups_of(container_id: str) -> list[str]:
+    """cgroup directories on this machine of one container."""
+    return [path for place in CGROUP_PLACES for path in glob.glob(place.format(id=container_id))]
 
 
 def orphan_cgroups(client: docker.DockerClient) -> list[str]:
     """Docker cgroups whose container no longer exists (a host's inner engine leaking)."""
     alive = {c.id for c in client.containers.list(all=True)}
     found = []
-    for path in (p for pattern in CGROUP_PLACES for p in glob.glob(pattern)):
+    for path in (p for place in CGROUP_PLACES for p in glob.glob(place.format(id="*"))):
         name = Path(path).name.removeprefix("docker-").removesuffix(".scope")
         if len(name) == 64 and name not in alive:
             found.append(path)

@@ -53,7 +53,7 @@ class ImageBundle:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._archive: Path | None = None
 
-    def check_room(self, hosts: int) -> None:
+    def check_room(self, hosts: int, storage_free_mib: int) -> None:
         """Refuse, before any copy, what the disks cannot hold.
 
         Each host holds the archive and then the loaded image (about twice
@@ -64,7 +64,7 @@ class ImageBundle:
         needs = [
             (
                 2 * size_mib * hosts,
-                self.engine.machine().storage_free_mib,
+                storage_free_mib,
                 "where the engine keeps its data",
             ),
             (size_mib, free_mib(Path(tempfile.gettempdir())), f"in {tempfile.gettempdir()}"),

@@ -1,8 +1,8 @@
 """Apply: make an engine hold the planned lab, in named phases, undoing this run's work on failure.
 
-`up` observes once, decides (decide.py), then applies: images, the internet
-(and hosts the plan no longer has), then one pipeline per host, all hosts at
-once, counted through the steps of their setup. A run that fails or is
+`up` observes once, decides (decide.py), then applies: the internet, the
+images, the removal of hosts the plan no longer has, then one pipeline per
+host, all hosts at once, counted through the steps of their setup. A run that fails or is
 interrupted removes what it created, and only that: another run's objects,
 or the lab this run was converging, stay.
 """
@@ -17,7 +17,7 @@ from ipaddress import IPv4Network
 from typing import Literal
 
 from dockerlan import labels
-from dockerlan.engine import Engine, HostRequest
+from dockerlan.engine import Engine, HostRequest, Machine
 from dockerlan.errors import PlanError
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
@@ -57,10 +57,6 @@ class Ledger:
         with self._lock:
             getattr(self, kind).append(ident)
 
-    def forget(self, kind: Kind, ident: str) -> None:
-        with self._lock:
-            getattr(self, kind).remove(ident)
-
     def __bool__(self) -> bool:
         return bool(self.containers or self.networks or self.volumes)
 
@@ -76,9 +72,8 @@ def ranges_lock(engine: Engine) -> AbstractContextManager[None]:
     return engine.lock("internet-ranges", f"dockerlan up (pid {os.getpid()})", wait=60)
 
 
-def in_use(engine: Engine) -> list[IPv4Network]:
+def in_use(engine: Engine, machine: Machine) -> list[IPv4Network]:
     """Every subnet a new lab must not hide: Docker's networks, the machine's routes and DNS."""
-    machine = engine.machine()
     return [*engine.subnets_in_use(), *machine.routes, *machine.dns_servers]
 
 
@@ -91,19 +86,21 @@ def up(engine: Engine, request: LabRequest, progress: Progress | None = None) ->
 
 def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
     snapshot = observe(engine, request.name, current=True)
+    machine = engine.machine()
     ledger = Ledger()
     try:
         # A new lab picks a free internet range and takes it (its network)
         # while no other new lab of this machine is picking one.
         with ranges_lock(engine) if snapshot.spec is None else nullcontext():
-            spec = request.spec_for(snapshot.spec, in_use(engine) if snapshot.spec is None else [])
-            check_machine(engine, spec, progress)
+            new = snapshot.spec is None
+            spec = request.spec_for(snapshot.spec, in_use(engine, machine) if new else [])
+            check_machine(machine, spec, progress)
             plan = plan_lab(spec)
             decision = decide(plan, snapshot)
             for image in spec.images():
                 if image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
                     require_image(engine, image)
-            apply = Apply(engine, plan, snapshot, decision, progress, ledger)
+            apply = Apply(engine, plan, snapshot, decision, progress, ledger, machine)
             apply.make_internet()
         changed = apply.run()
     except BaseException:
@@ -116,9 +113,8 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
     return UpResult(plan, "converged" if changed else "unchanged")
 
 
-def check_machine(engine: Engine, spec: LabSpec, progress: Progress) -> None:
+def check_machine(machine: Machine, spec: LabSpec, progress: Progress) -> None:
     """The limits of the engine's machine this lab would hit: fatal ones stop it here."""
-    machine = engine.machine()
     findings = preflight.check(
         spec,
         neigh_limit=machine.neigh_limit,
@@ -163,8 +159,10 @@ class Apply:
         decision: Decision,
         progress: Progress,
         ledger: Ledger,
+        machine: Machine,
     ) -> None:
         self.engine = engine
+        self.machine = machine
         self.plan = plan
         self.snapshot = snapshot
         self.decision = decision
@@ -189,9 +187,10 @@ class Apply:
                 image: bundles.enter_context(ImageBundle(self.engine, image))
                 for image in self.plan.spec.images()
             }
+            created = [h for h in self.plan.hosts if h.name in self.decision.create]
             for image, bundle in self.bundles.items():
-                created = [h for h in self.plan.hosts if h.name in self.decision.create]
-                bundle.check_room(sum(h.workload.image == image for h in created))
+                hosts = sum(h.workload.image == image for h in created)
+                bundle.check_room(hosts, self.machine.storage_free_mib)
             with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
                 self.steps = steps
                 outcomes = each(self.host_pipeline, self.plan.hosts)
@@ -202,20 +201,20 @@ class Apply:
             return
         spec = self.plan.spec
         with self.progress.phase(f"Internet {self.plan.network} on {spec.internet_cidr}"):
-            self._create_network()
-
-    def _create_network(self) -> None:
-        spec = self.plan.spec
-        network = self.engine.create_network(
-            self.plan.network,
-            spec.internet_cidr,
-            self.plan.gateway,
-            {labels.LAB: spec.name, labels.ROLE: labels.ROLE_INTERNET, labels.SPEC: spec.to_json()},
-            # An overlay's tunnels run between host addresses only; a routed
-            # lab's procs cross the internet, which an internal network drops.
-            internal=spec.mode == Mode.OVERLAY,
-        )
-        self.ledger.add("networks", network.id)
+            network = self.engine.create_network(
+                self.plan.network,
+                spec.internet_cidr,
+                self.plan.gateway,
+                {
+                    labels.LAB: spec.name,
+                    labels.ROLE: labels.ROLE_INTERNET,
+                    labels.SPEC: spec.to_json(),
+                },
+                # An overlay's tunnels run between host addresses only; a routed
+                # lab's procs cross the internet, which an internal network drops.
+                internal=spec.mode == Mode.OVERLAY,
+            )
+            self.ledger.add("networks", network.id)
 
     def host_pipeline(self, host: HostPlan) -> bool:
         """Create, start or refresh one host, then follow its setup; whether it changed."""
@@ -250,8 +249,7 @@ class Apply:
     def create_host(self, host: HostPlan) -> None:
         """Create a host with its data and the procs' image inside, then start it.
 
-        Its setup runs at boot, so a new host needs no exec at all. A host
-        that fails to start is removed at once.
+        Its setup runs at boot, so a new host needs no exec at all.
         """
         spec = self.plan.spec
         if host.volume not in {v.name for v in self.snapshot.volumes} | set(self.ledger.volumes):
@@ -276,9 +274,4 @@ class Apply:
         self.ledger.add("containers", created.id)
         provision.deliver(self.engine, created.id, self.files(host))
         self.bundles[host.workload.image].deliver(created.id)
-        try:
-            self.engine.start(created.id)
-        except BaseException:
-            self.engine.remove_container(created.id)
-            self.ledger.forget("containers", created.id)
-            raise
+        self.engine.start(created.id)
