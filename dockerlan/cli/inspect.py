@@ -56,7 +56,9 @@ def status(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
 
 @user_errors
 def exec_command(
-    target: Annotated[str, typer.Argument(help="A host (h1) or a proc (p5).")],
+    target: Annotated[
+        str, typer.Argument(help="A host (h1), a proc (p5) or an app's replica (front-2).")
+    ],
     command: Annotated[list[str], typer.Argument(help="The command, after --.")],
     name: NameOption = DEFAULT_LAB,
     interactive: Annotated[
@@ -69,14 +71,37 @@ def exec_command(
     from dockerlan.lab.status import require_lab
 
     engine = connect()
-    state = require_lab(engine, name)
+    state = require_lab(engine, name, current=True)  # an app's replica names, too
     if command and command[0] == "--":
         command = command[1:]
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     raise typer.Exit(execute.run(engine, state, target, command, tty or interactive, tty))
 
 
+@user_errors
+def ps(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
+    """The procs, with the app's service and replica each runs: host, address, state, health.
+
+    Exits 1 if a host could not be asked.
+    """
+    from dockerlan.engine import connect
+    from dockerlan.lab import ps as listing
+    from dockerlan.lab.status import require_lab
+
+    state = require_lab(connect(), name, current=True)
+    rows = listing.rows(state)
+    unseen = listing.unseen_hosts(state)
+    if as_json:
+        print(json.dumps({"lab": name, "procs": [r.to_json() for r in rows], "unseen": unseen}))
+    else:
+        out.print(render.ps_table(rows, name))
+    if unseen:
+        err.print(f"[red]not seen: {', '.join(unseen)} (not running or not set up)[/]")
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(ps)
     app.command("ping-matrix")(ping_matrix)
     app.command()(status)
     app.command("exec")(exec_command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -75,24 +76,75 @@ def up(
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
     """Create a lab, or converge a running one: what is not given, it keeps."""
-    from dockerlan.engine import connect
-    from dockerlan.lab.up import up as bring_up
-
     # Every check that needs no engine comes first, so bad input touches nothing.
     base = _lab_file(lab_file)
     request = read_request(
         name or base.name, hosts, procs, internet_cidr, lan_cidr, mode, image
     ).over(base)
     request.new_spec()
+    changes_size = hosts is not None or procs is not None or lab_file is not None
+    _bring_up(request, quiet, timings, changes_size)
+
+
+@user_errors
+def deploy(
+    compose_file: Annotated[
+        Path, typer.Option("--file", "-f", help="The compose file of the application.")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", "-n", help=f"Lab name (default: {DEFAULT_LAB}, made if missing)."),
+    ] = None,
+    hosts: Annotated[
+        int | None,
+        typer.Option(
+            "--hosts",
+            "-H",
+            help=f"Number of virtual hosts (new labs: {DEFAULT_HOSTS}, or as many as placed on).",
+        ),
+    ] = None,
+    internet_cidr: InternetOption = None,
+    lan_cidr: Annotated[
+        str | None, typer.Option(help=f"The LAN range (new labs: {DEFAULT_LAN}).")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="routed or overlay (new labs: routed).")] = None,
+    quiet: QuietOption = False,
+    timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
+) -> None:
+    """Run a compose app over the hosts: each service's replicas become procs.
+
+    Replicas go where the file places them; the lab is made if missing, and a
+    running lab's procs are replaced by the app's.
+    """
+    from dockerlan.plan import compose
+
+    lab = validate_lab_name(name or DEFAULT_LAB)
+    found = compose.read(compose_file, lab)
+    request = replace(
+        read_request(lab, hosts, None, internet_cidr, lan_cidr, mode),
+        app=found.app,
+        warnings=found.warnings,
+    )
+    request.new_spec()
+    _bring_up(request, quiet, timings, changes_size=True)
+
+
+def _bring_up(request: LabRequest, quiet: bool, timings: bool, changes_size: bool) -> None:
+    """Run `up` with the terminal's progress, then say what the lab is now."""
+    from dockerlan.engine import connect
+    from dockerlan.lab.up import up as bring_up
+
     name = request.name
-    engine = connect()
     phases = Phases(err, quiet=quiet)
+    for warning in request.warnings:
+        phases.warn(warning, "")
+    engine = connect()
     _terminate_as_interrupt()
     result = bring_up(engine, request, phases)
     if quiet:
         return
     spec = result.plan.spec
-    if result.action != "created" and hosts is None and procs is None and lab_file is None:
+    if result.action != "created" and not changes_size:
         err.print(
             f"lab [bold]{name}[/] keeps its size: {spec.size_text()} "
             "(--hosts and --procs change it)"
@@ -103,7 +155,10 @@ def up(
     if timings:
         for title, seconds in phases.timer.timings:
             err.print(f"  {seconds:6.2f}s  {title}", markup=False)
-    err.print(f"[dim]next: dockerlan ping-matrix --name {name} · dockerlan status --name {name}[/]")
+    more = f"dockerlan ps --name {name} · " if spec.app else ""
+    err.print(
+        f"[dim]next: {more}dockerlan ping-matrix --name {name} · dockerlan status --name {name}[/]"
+    )
 
 
 def labfile_name() -> str:
@@ -152,9 +207,10 @@ def down(
         if quiet:
             continue
         if removed.removed_anything:
+            images = f", {removed.images} images built for it" if removed.images else ""
             err.print(
                 f"[green]✓[/] lab {lab}: removed {removed.containers} containers, "
-                f"{removed.networks} networks, {removed.volumes} volumes"
+                f"{removed.networks} networks, {removed.volumes} volumes{images}"
             )
         else:
             err.print(f"lab {lab}: nothing to remove")
@@ -197,5 +253,6 @@ def list_labs(as_json: JsonOption = False) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command()(up)
+    app.command()(deploy)
     app.command()(down)
     app.command("ls")(list_labs)

@@ -107,7 +107,8 @@ class Phases:
     def warn(self, problem: str, fix: str) -> None:
         """Shown even when quiet: it may explain a failure to come."""
         self.console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
-        self.console.print(f"[dim]  fix: {escape(fix)}[/]", highlight=False)
+        if fix:
+            self.console.print(f"[dim]  fix: {escape(fix)}[/]", highlight=False)
 
     def _finish(self, status: object | None) -> None:
         if status is not None:

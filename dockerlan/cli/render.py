@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dockerlan.lab.matrix import Matrix
+from dockerlan.lab.ps import Row
 from dockerlan.lab.status import LabState
 from dockerlan.plan.layout import LabPlan
 from dockerlan.plan.spec import Mode
@@ -21,7 +23,10 @@ def plan_table(plan: LabPlan, title: str) -> Table:
     for column in ("host", "internet (eth0)", "LAN", "br0", "procs"):
         table.add_column(column)
     for host in plan.hosts:
-        procs = ", ".join(f"{p.name} {p.address}" for p in host.procs)
+        procs = ", ".join(
+            f"{p.name} ({p.replica.name}) {p.address}" if p.replica else f"{p.name} {p.address}"
+            for p in host.procs
+        )
         table.add_row(host.name, str(host.address), str(host.lan), str(host.bridge), procs)
     table.caption = (
         f"internet {plan.spec.internet_cidr}, bridge {plan.gateway}, mode {plan.spec.mode}"
@@ -166,3 +171,22 @@ def _host_matrix(matrix: Matrix) -> Table:
 def print_tables(console: Console, tables: list[Table]) -> None:
     for table in tables:
         console.print(table)
+
+
+def ps_table(rows: list[Row], lab: str) -> Table:
+    """`ps`: one row per proc; an app's service and replica first."""
+    table = Table(title=f"lab {lab}: procs", title_justify="left")
+    for column in ("service", "replica", "proc", "host", "address", "state", "health"):
+        table.add_column(column)
+    for row in rows:
+        colour = "green" if row.state == "running" and row.health in ("", "healthy") else "red"
+        table.add_row(
+            row.service or "-",
+            row.replica or "-",
+            row.proc,
+            row.host,
+            row.address,
+            f"[{colour}]{escape(row.state)}[/]",
+            row.health or "-",
+        )
+    return table

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tarfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -255,17 +255,25 @@ class DockerEngine:
 
     def build_image(
         self,
-        context: bytes,
+        context: bytes | Path,
         tag: str,
         buildargs: Mapping[str, str],
         labels: Mapping[str, str],
         on_line: Callable[[str], None],
+        dockerfile: str = "Dockerfile",
+        target: str | None = None,
     ) -> None:
         log: list[str] = []
+        source: dict[str, object] = (
+            {"path": str(context)}
+            if isinstance(context, Path)
+            else {"fileobj": io.BytesIO(context), "custom_context": True}
+        )
         with _refusals(f"build {tag}"):
             stream = self.api.build(
-                fileobj=io.BytesIO(context),
-                custom_context=True,
+                **source,
+                dockerfile=dockerfile,
+                target=target,
                 tag=tag,
                 buildargs=dict(buildargs),
                 labels=dict(labels),
@@ -288,10 +296,25 @@ class DockerEngine:
         with _refusals(f"import {repository}:{tag}"):
             self.api.import_image_from_file(str(archive), repository=repository, tag=tag)
 
-    def save_image(self, name: str, out: BinaryIO) -> None:
-        with _refusals(f"save {name}"):
-            for chunk in self.api.get_image(name):
+    def save_images(self, names: Sequence[str], out: BinaryIO) -> None:
+        # The SDK saves one image at a time; the API's /images/get takes several.
+        with _refusals(f"save {', '.join(names)}"):
+            reply = self.api._get(
+                self.api._url("/images/get"), params={"names": list(names)}, stream=True
+            )
+            self.api._raise_for_status(reply)
+            for chunk in reply.iter_content(chunk_size=1 << 20):
                 out.write(chunk)
+
+    def remove_images(self, where: Selector) -> list[str]:
+        with _refusals("list images"):
+            found = self.api.images(filters=_filters(where))
+        removed: list[str] = []
+        for image in found:
+            with contextlib.suppress(docker.errors.APIError):  # still used by a container
+                self.api.remove_image(image["Id"], force=True)
+                removed += image.get("RepoTags") or []
+        return removed
 
     def remove_dangling_images(self, label: str) -> None:
         with _refusals("list images"):

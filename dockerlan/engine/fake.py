@@ -18,7 +18,7 @@ import io
 import itertools
 import shlex
 import tarfile
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -38,6 +38,7 @@ from dockerlan.errors import Busy, EngineError, StepError
 from dockerlan.hostside.protocol import (
     COMMAND,
     IMAGE_ARCHIVE,
+    IMAGES_FILE,
     MARK,
     PROCS_FILE,
     SETTINGS,
@@ -187,7 +188,8 @@ class FakeEngine:
         elif argv[:2] == [COMMAND, "inspect"]:
             token = argv[2]
             yield f"{MARK}{token} routes []"
-            yield from (f"{MARK}{token} proc {p.split()[0]} running" for p in box.procs)
+            # Every proc runs and, where it has a check, passes it.
+            yield from (f"{MARK}{token} proc {p.split()[0]} running - healthy" for p in box.procs)
             yield f"{MARK}{token} peers []"
         else:
             raise StepError(f"the fake engine cannot run {argv[:2]}")
@@ -216,11 +218,13 @@ class FakeEngine:
 
     def build_image(
         self,
-        context: bytes,
+        context: bytes | Path,
         tag: str,
         buildargs: Mapping[str, str],
         labels: Mapping[str, str],
         on_line: Callable[[str], None],
+        dockerfile: str = "Dockerfile",
+        target: str | None = None,
     ) -> None:
         self._act("build_image", tag)
         self.images_[tag] = Image(next(self._ids), dict(labels))
@@ -229,8 +233,15 @@ class FakeEngine:
         self._act("import_image", f"{repository}:{tag}")
         self.images_[f"{repository}:{tag}"] = Image(next(self._ids), {})
 
-    def save_image(self, name: str, out: BinaryIO) -> None:
-        out.write(f"image {self.images_[name].id}".encode())
+    def save_images(self, names: Sequence[str], out: BinaryIO) -> None:
+        out.write(" ".join(f"image {self.images_[n].id}" for n in names).encode())
+
+    def remove_images(self, where: Selector) -> list[str]:
+        gone = [name for name, image in self.images_.items() if _matches(image.labels, where)]
+        for name in gone:
+            del self.images_[name]
+            self._act("remove_image", name)
+        return gone
 
     def remove_dangling_images(self, label: str) -> None:
         pass
@@ -244,10 +255,15 @@ class FakeEngine:
         if ("setup", box.record.name) in self.fail_on:
             return ["something broke", say + f"fail setup failed on {settings['HOST']}"]
         lines = [say + f"step {STEPS[0]}"]
-        if settings["IMAGE_ID"] not in box.inner_images:
-            if box.files.pop(IMAGE_ARCHIVE, None) is None:
-                return [*lines, say + "need-image"]
-            box.inner_images.add(settings["IMAGE_ID"])
+        wanted = dict(line.split() for line in box.files[IMAGES_FILE].decode().splitlines())
+        missing = [name for name, ident in wanted.items() if ident not in box.inner_images]
+        if missing:
+            archive = box.files.pop(IMAGE_ARCHIVE, None)
+            if archive is None:
+                return [*lines, say + "need-image " + " ".join(missing)]
+            box.inner_images.update(archive.decode().split()[1::2])
+            if any(wanted[name] not in box.inner_images for name in missing):
+                return [*lines, say + f"fail the archive delivered to {settings['HOST']} lacks"]
             lines.append(say + "changed")
         lines.append(say + f"step {STEPS[1]}")
         planned = [

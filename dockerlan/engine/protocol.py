@@ -7,7 +7,7 @@ errors (`EngineError`, `StepError`), never the SDK's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -112,21 +112,29 @@ class Engine(Protocol):
 
     def build_image(
         self,
-        context: bytes,
+        context: bytes | Path,
         tag: str,
         buildargs: Mapping[str, str],
         labels: Mapping[str, str],
         on_line: Callable[[str], None],
+        dockerfile: str = "Dockerfile",
+        target: str | None = None,
     ) -> None:
-        """Build from a tar of a build context; each line of the build's log goes to on_line."""
+        """Build from a tar of a build context, or a folder (its .dockerignore honoured);
+        each line of the build's log goes to on_line."""
         ...
 
     def import_image(self, archive: Path, repository: str, tag: str) -> None:
         """A root filesystem tar as an image (`docker import`)."""
         ...
 
-    def save_image(self, name: str, out: BinaryIO) -> None:
-        """`docker save` of one image, with its name, into a file."""
+    def save_images(self, names: Sequence[str], out: BinaryIO) -> None:
+        """`docker save` of images, with their names, into one file: layers they share
+        are in it once."""
+        ...
+
+    def remove_images(self, where: Selector) -> list[str]:
+        """The images carrying these labels, removed (those no container uses); their tags."""
         ...
 
     def remove_dangling_images(self, label: str) -> None:

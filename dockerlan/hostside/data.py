@@ -17,13 +17,20 @@ from collections.abc import Mapping
 
 from dockerlan import labels
 from dockerlan.hostside.protocol import (
+    APP_FILE,
     HOSTS_FILE,
+    IMAGES_FILE,
     LAN_REQUEST,
+    NAMES_FILE,
     PEERS_FILE,
+    PROC_HOSTS,
+    PROC_RESOLV,
     PROCS_FILE,
     ROUTES_FILE,
     SETTINGS,
+    WAVE_FILE,
 )
+from dockerlan.plan.app import App
 from dockerlan.plan.layout import (
     FLOOD_MAC,
     LAN_BRIDGE,
@@ -42,22 +49,30 @@ ROUTE_PROTO = "static"
 """Routes the lab installs carry this protocol, so a later run finds its own."""
 
 
-def host_files(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> dict[str, str]:
-    """Path -> text of every data file of one host's setup; image_id: its procs' image's."""
+def host_files(
+    plan: LabPlan, host: HostPlan, image_ids: Mapping[str, str], token: str
+) -> dict[str, str]:
+    """Path -> text of every data file of one host's setup; image_ids: image -> its ID."""
+    app = plan.spec.app
     return {
-        SETTINGS: settings(plan, host, image_id, token),
+        SETTINGS: settings(plan, host, token),
         LAN_REQUEST: json.dumps(lan_request(plan, host)) + "\n",
+        IMAGES_FILE: "".join(f"{image} {image_ids[image]}\n" for image in host.images),
         PROCS_FILE: "".join(_proc_line(plan, host, p) for p in host.procs),
         ROUTES_FILE: "".join(f"{r.destination} {r.via}\n" for r in host.routes),
         PEERS_FILE: "".join(f"{peer}\n" for peer in host.peers),
         HOSTS_FILE: hosts_file(plan),
+        NAMES_FILE: names_file(plan),
+        APP_FILE: json.dumps(app.to_data()) + "\n" if app else "",
+        WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
     }
 
 
 def _proc_line(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> str:
     request = proc_request(plan, host, proc)
     config = request["Labels"][labels.CONFIG]  # type: ignore[index]
-    return f"{proc.name} {proc.address} {config} {json.dumps(request, separators=(',', ':'))}\n"
+    body = json.dumps(request, separators=(",", ":"))
+    return f"{proc.name} {proc.address} {config} {proc.wave} {body}\n"
 
 
 def shape_of(procs_file: str) -> HostShape | None:
@@ -65,7 +80,7 @@ def shape_of(procs_file: str) -> HostShape | None:
     lines = procs_file.splitlines()
     if not lines:
         return None
-    request = json.loads(lines[0].split(" ", 3)[3])
+    request = json.loads(lines[0].split(" ", 4)[4])
     env = tuple(
         (name, value) for name, _, value in (i.partition("=") for i in request.get("Env") or ())
     )
@@ -73,7 +88,12 @@ def shape_of(procs_file: str) -> HostShape | None:
     return HostShape(len(lines), workload)
 
 
-def settings(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> str:
+def app_of(app_file: str) -> App | None:
+    """The app a host's last `up` placed, read back from its app file."""
+    return App.from_data(json.loads(app_file)) if app_file.strip() else None
+
+
+def settings(plan: LabPlan, host: HostPlan, token: str) -> str:
     """KEY='value' lines the host-side scripts read with `.`: plain values, quoted."""
     values: Mapping[str, object] = {
         "TOKEN": token,
@@ -83,8 +103,6 @@ def settings(plan: LabPlan, host: HostPlan, image_id: str, token: str) -> str:
         "MODE": plan.spec.mode,
         "ADDRESS": host.address,
         "BRIDGE": host.bridge,
-        "IMAGE": host.workload.image,
-        "IMAGE_ID": image_id,
         "LAN_NETWORK": LAN_NETWORK,
         "LAN_BRIDGE": LAN_BRIDGE,
         "PROC_LABEL": f"{labels.ROLE}={labels.ROLE_PROC}",
@@ -103,6 +121,13 @@ def hosts_file(plan: LabPlan) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
     lines += [f"{address}\t{name}" for address, name in plan.names_table()]
     return "\n".join(lines) + "\n"
+
+
+def names_file(plan: LabPlan) -> str:
+    """What the host's DNS server answers (a hosts file it reads): the lab's names, and
+    each service's name once per replica, so that it resolves to all of them."""
+    rows = [*plan.names_table(), *plan.services_table()]
+    return "".join(f"{address}\t{name}\n" for address, name in rows)
 
 
 def lan_request(plan: LabPlan, host: HostPlan) -> dict[str, object]:
@@ -130,33 +155,60 @@ def lan_request(plan: LabPlan, host: HostPlan) -> dict[str, object]:
 
 
 def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, object]:
-    """What `docker run -d -it --dns 127.0.0.1 --network lan --ip ... IMAGE [CMD]` sends.
+    """What `docker run -d [-it] -v ...:/etc/hosts -v ...:/etc/resolv.conf --network lan
+    --ip ... IMAGE [CMD]` sends.
 
-    -it keeps an image whose default command is a shell running; the DNS
-    server 127.0.0.1 makes names outside the lab fail at once, not time out.
-    The config label is a digest of the rest: a proc whose digest differs from
-    its plan's is made anew by the host's setup.
+    -it keeps an image whose default command is a shell running (procs; an
+    app's services only where they ask). The mounted /etc/hosts names the lab;
+    resolv.conf names the host's own DNS server on br0, which knows the lab's
+    names (services with all their replicas) and nothing else, so a name
+    outside the lab fails at once. (Docker's own DNS, 127.0.0.11, is bypassed:
+    it does not pass on names without a dot, such as a service's.) The config
+    label is a digest of the rest: a proc whose digest differs from its
+    plan's is made anew by the host's setup.
     """
-    workload = host.workload
+    workload = proc.workload
+    proc_labels = {
+        labels.LAB: plan.spec.name,
+        labels.ROLE: labels.ROLE_PROC,
+        labels.PROC: proc.name,
+    }
+    if proc.replica:
+        proc_labels[labels.SERVICE] = proc.replica.service
+        proc_labels[labels.REPLICA] = proc.replica.name
     request: dict[str, object] = {
         "Image": workload.image,
-        "Hostname": proc.name,
-        "Tty": True,
-        "OpenStdin": True,
-        "Labels": {
-            labels.LAB: plan.spec.name,
-            labels.ROLE: labels.ROLE_PROC,
-            labels.PROC: proc.name,
+        "Hostname": proc.replica.name if proc.replica else proc.name,
+        "Tty": workload.interactive,
+        "OpenStdin": workload.interactive,
+        "Labels": proc_labels,
+        "HostConfig": {
+            "NetworkMode": LAN_NETWORK,
+            "Binds": [f"{PROC_HOSTS}:/etc/hosts:ro", f"{PROC_RESOLV}:/etc/resolv.conf:ro"],
         },
-        "HostConfig": {"NetworkMode": LAN_NETWORK, "Dns": ["127.0.0.1"]},
         "NetworkingConfig": {
             "EndpointsConfig": {LAN_NETWORK: {"IPAMConfig": {"IPv4Address": str(proc.address)}}}
         },
     }
     if workload.command:
         request["Cmd"] = list(workload.command)
+    if workload.entrypoint is not None:
+        request["Entrypoint"] = list(workload.entrypoint)
     if workload.env:
         request["Env"] = [f"{name}={value}" for name, value in workload.env]
+    if workload.workdir:
+        request["WorkingDir"] = workload.workdir
+    if workload.user:
+        request["User"] = workload.user
+    if workload.health is not None:
+        health = workload.health
+        request["Healthcheck"] = {
+            "Test": list(health.test),
+            "Interval": health.interval,
+            "Timeout": health.timeout,
+            "Retries": health.retries,
+            "StartPeriod": health.start_period,
+        }
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
     request["Labels"][labels.CONFIG] = digest  # type: ignore[index]
     return request

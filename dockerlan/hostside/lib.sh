@@ -13,6 +13,12 @@ SETUP_DIR=/etc/dockerlan
 SETTINGS=$SETUP_DIR/host.env
 LAN_REQUEST=$SETUP_DIR/lan.json
 PROCS_FILE=$SETUP_DIR/procs
+IMAGES_FILE=$SETUP_DIR/images
+NAMES_FILE=$SETUP_DIR/names
+WAVE_FILE=$SETUP_DIR/wave
+DNS_PID=/run/dockerlan/dnsmasq.pid
+PROC_HOSTS=/run/dockerlan/names/hosts      # what procs mount as /etc/hosts
+PROC_RESOLV=/run/dockerlan/names/resolv.conf # ... and as /etc/resolv.conf
 ROUTES_FILE=$SETUP_DIR/routes
 PEERS_FILE=$SETUP_DIR/peers
 HOSTS_FILE=$SETUP_DIR/hosts
@@ -110,11 +116,12 @@ proc_names() {
 }
 
 # inspect_procs NAME...: "NAME STATE PID ADDRESS MAC CONFIGURED CONFIG
-# HOSTS_PATH" for each proc named, all asked at once. STATE is "missing" for
-# one the inner engine does not have; PID (in this host's PID namespace) is 0
+# HEALTH" for each proc named, all asked at once. STATE is "missing" for one
+# the inner engine does not have; PID (in this host's PID namespace) is 0
 # unless it runs; ADDRESS and MAC are those it has while running, CONFIGURED
-# the address it was created with, CONFIG the digest of how it was made. One jq reads every answer: jq takes about
-# 17 ms to start, curl a few.
+# the address it was created with, CONFIG the digest of how it was made,
+# HEALTH its healthcheck's verdict. One jq reads every
+# answer: jq takes about 17 ms to start, curl a few.
 inspect_procs() (
     [ $# -gt 0 ] || exit 0
     dir=$(mktemp -d)
@@ -129,7 +136,7 @@ inspect_procs() (
             .NetworkSettings.Networks[$lan] as $net |
             [.Name[1:], .State.Status, (if .State.Running then .State.Pid else 0 end),
              $net.IPAddress, $net.MacAddress, $net.IPAMConfig.IPv4Address,
-             .Config.Labels[$config], .HostsPath]
+             .Config.Labels[$config], .State.Health.Status]
         else [input_filename | split("/") | last, "missing", 0] end |
         [.[range(8)] | field] | join(" ")' "$dir"/*
     rm -rf "$dir"
@@ -141,19 +148,34 @@ planned_procs() {
 
 # ---- setup: the host made to match its data files ------------------------------
 
-ensure_image() {
-    if api GET "/images/$IMAGE/json" 2>/dev/null | jq -e --arg id "$IMAGE_ID" '.Id == $id' >/dev/null; then
-        :
-    elif [ -f "$IMAGE_ARCHIVE" ]; then
-        local out
-        out=$(docker load -q -i "$IMAGE_ARCHIVE" 2>&1) || { echo "$out"; fail "cannot load $IMAGE into $HOST"; }
+# The images the procs run, each with the ID the plan expects; those missing
+# are loaded from the archive `up` delivered, or asked for by name.
+ensure_images() {
+    local missing out
+    missing=$(missing_images)
+    if [ -n "$missing" ] && [ -f "$IMAGE_ARCHIVE" ]; then
+        out=$(docker load -q -i "$IMAGE_ARCHIVE" 2>&1) ||
+            { echo "$out"; fail "cannot load $(echo "$missing" | paste -sd' ' -) into $HOST"; }
         say changed
-    else
+        missing=$(missing_images)
+        [ -z "$missing" ] || fail "the archive delivered to $HOST lacks $(echo "$missing" | paste -sd' ' -)"
+    elif [ -n "$missing" ]; then
         mark_state waiting-for-image
-        say need-image
+        # shellcheck disable=SC2086 # one word per image
+        say need-image $missing
         exit "$NEED_IMAGE_EXIT"
     fi
     rm -rf "${IMAGE_ARCHIVE%/*}"
+}
+
+# missing_images: the names of planned images the inner engine lacks or has
+# with another ID, one a line.
+missing_images() {
+    local image id
+    while read -r image id; do
+        api GET "/images/$image/json" 2>/dev/null | jq -e --arg id "$id" '.Id == $id' >/dev/null ||
+            echo "$image"
+    done <"$IMAGES_FILE"
 }
 
 ensure_lan() {
@@ -163,13 +185,37 @@ ensure_lan() {
     say changed
 }
 
+# The host's DNS server on br0, the procs' only one: it answers the lab's
+# names from NAMES_FILE, a service's name with every replica's address, and
+# asks nobody else (no upstream; every domain is local), so a name outside
+# the lab is NXDOMAIN at once, and a lab name's IPv6 query is empty, not an
+# error. A running one re-reads the names (SIGHUP).
+ensure_dns() {
+    local pid
+    pid=$(cat "$DNS_PID" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dnsmasq ]; then
+        kill -HUP "$pid"
+        return
+    fi
+    mkdir -p "${DNS_PID%/*}"
+    dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$NAMES_FILE" \
+        --listen-address="$BRIDGE" --bind-dynamic --pid-file="$DNS_PID" \
+        --user=root --local-ttl=0 --local=/#/ || fail "cannot start the DNS server of $HOST"
+    say changed
+}
+
+# wave_limit: the last wave of procs to start (WAVE_FILE; all without one).
+wave_limit() {
+    cat "$WAVE_FILE" 2>/dev/null || echo 1000000
+}
+
 # Procs that are not planned, not at their planned address (a lab whose procs
 # per host changed numbers them anew) or not made as planned (another image,
 # command or environment) go first, so that the planned ones can take their
 # addresses; then every planned proc is created if missing and started if
 # stopped, all at once.
 ensure_procs() {
-    local existing results name body
+    local existing results name body wave limit
     # shellcheck disable=SC2046 # one word per proc
     existing=$(inspect_procs $(proc_names)) || fail "the inner engine of $HOST does not list its procs"
     results=$(mktemp)
@@ -179,8 +225,11 @@ ensure_procs() {
         existing=$(printf '%s\n' "$existing" | awk -v n="$name" '$1 != n')
     done
     # A subshell, so that `wait` waits for the launches and not the heartbeat.
+    # Procs of a later wave are left as they are, to be started by a later run.
+    limit=$(wave_limit)
     (
-        while read -r name _address _config body; do
+        while read -r name _address _config wave body; do
+            [ "$wave" -le "$limit" ] || continue
             launch_proc "$name" "$body" "$(printf '%s\n' "$existing" | awk -v n="$name" '$1 == n { print $2 }')" &
         done <"$PROCS_FILE"
         wait
@@ -245,13 +294,14 @@ ensure_vxlan_peers() {
     done <"$PEERS_FILE"
 }
 
-# Every proc's /etc/hosts names the whole lab. Writing the file the engine
-# bind-mounts works for any image, also one without a shell.
-write_names() {
-    local _name _state _pid _ip _mac _configured _config hosts
-    while read -r _name _state _pid _ip _mac _configured _config hosts; do
-        cat "$HOSTS_FILE" >"$hosts"
-    done <"$1"
+# Every proc mounts the host's copy of the lab's /etc/hosts and a
+# resolv.conf naming the host's DNS server (data.py), ready before it starts,
+# whatever its image. They are rewritten in place: a bind mount keeps the
+# file it was given, so a new file would go unseen.
+publish_names() {
+    mkdir -p "${PROC_HOSTS%/*}"
+    cat "$HOSTS_FILE" >"$PROC_HOSTS" || fail "cannot write the names of $HOST"
+    echo "nameserver $BRIDGE" >"$PROC_RESOLV" || fail "cannot write the resolver of $HOST"
 }
 
 # The kernel's neighbour (ARP) table limit is machine-wide, not per
@@ -274,29 +324,33 @@ pin_neighbours() {
     done <"$inventory" | ip -batch - || fail "cannot pin the neighbours of $LAN_BRIDGE"
 }
 
-# Names in every proc, and (routed) pinned neighbours, from one look at the procs.
+# (Routed) pinned neighbours, from one look at the procs.
 link_procs() {
     local inventory
+    [ "$MODE" != overlay ] || return 0
     inventory=$(mktemp)
     # shellcheck disable=SC2046 # one word per planned proc
     inspect_procs $(planned_procs) | awk '$2 == "running"' >"$inventory" ||
         fail "cannot inspect the procs of $HOST"
-    write_names "$inventory"
-    [ "$MODE" = overlay ] || pin_neighbours "$inventory"
+    pin_neighbours "$inventory"
     rm -f "$inventory"
 }
 
-# setup: the whole host, step by step, each idempotent; see protocol.py.
+# setup [WAVE]: the whole host, step by step, each idempotent; see
+# protocol.py. With WAVE, procs up to that wave start (and at every later boot).
 setup() {
     take_setup_lock
+    [ $# -eq 0 ] || echo "$1" >"$WAVE_FILE"
     in_setup=1
     mark_state setting-up
     start_heartbeat
     wait_for_engine
     say step engine
-    ensure_image
+    ensure_images
     say step image
     ensure_lan
+    publish_names
+    ensure_dns
     ensure_procs
     say step procs
     if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
@@ -313,8 +367,8 @@ inspect_host() {
     say state "$(cat "$STATE_FILE" 2>/dev/null || echo booting)"
     say routes "$(ip -j route show)"
     # shellcheck disable=SC2046 # one word per proc
-    inspect_procs $(proc_names) | while read -r name state _pid ip _rest; do
-        say proc "$name $state $ip"
+    inspect_procs $(proc_names) | while read -r name state _pid ip _mac _configured _config health; do
+        say proc "$name $state $ip $health"
     done
     if ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
         say peers "$(bridge -j fdb show dev "$VXLAN_DEVICE")"

@@ -13,7 +13,7 @@ Events of `setup`:
     step NAME     the host is past step NAME (one of STEPS)
     alive         still working (every few seconds: a silent host stands out)
     changed       something was created, started or removed
-    need-image    the image is missing and no archive was delivered
+    need-image NAME...  these images are missing and no archive was delivered
     fail MESSAGE  it stopped; the lines before explain why
     done          every step is done
 
@@ -21,7 +21,8 @@ Records of the readers:
 
     state WORDS               the last setup's state: setting-up, ready,
                               failed: WHY, waiting-for-image; booting before any
-    proc NAME STATE ADDRESS   one proc of the host, as its inner engine has it
+    proc NAME STATE ADDRESS HEALTH   one proc of the host, as its inner engine has it
+                              (HEALTH: healthy, unhealthy, starting, or - for none)
     routes JSON               `ip -j route show` of the host
     peers JSON                `bridge -j fdb show dev vxlan0`, or [] without one
     ping SRC ADDR : RTT...    fping -C of one source to one target ('-' when lost)
@@ -36,13 +37,24 @@ SETUP_DIR = "/etc/dockerlan"
 SETTINGS = f"{SETUP_DIR}/host.env"
 LAN_REQUEST = f"{SETUP_DIR}/lan.json"
 PROCS_FILE = f"{SETUP_DIR}/procs"
-"""One planned proc a line: its name, address, config digest and container-create request."""
+"""One planned proc a line: its name, address, config digest, wave and container-create request."""
+IMAGES_FILE = f"{SETUP_DIR}/images"
+"""One image a line that the host's procs run: its name and the ID it must have."""
+NAMES_FILE = f"{SETUP_DIR}/names"
+"""The lab's DNS: hosts, procs and replicas, and each service once per replica."""
+APP_FILE = f"{SETUP_DIR}/app.json"
+"""The app the lab runs (empty for none): the same in every host, read back by `up`."""
+WAVE_FILE = f"{SETUP_DIR}/wave"
+"""The last wave of procs the setup starts; absent: all (see lab/waves.py)."""
 ROUTES_FILE = f"{SETUP_DIR}/routes"
 """One route a line: destination, a space, gateway (routed mode)."""
 PEERS_FILE = f"{SETUP_DIR}/peers"
 """One VXLAN peer address a line (overlay mode)."""
 HOSTS_FILE = f"{SETUP_DIR}/hosts"
 """The /etc/hosts every proc gets."""
+PROC_HOSTS = "/run/dockerlan/names/hosts"
+PROC_RESOLV = "/run/dockerlan/names/resolv.conf"
+"""The host's copies that its procs mount as /etc/hosts and /etc/resolv.conf (lib.sh)."""
 IMAGE_ARCHIVE = "/var/tmp/dockerlan/image.tar"
 """Where a delivered image waits for `setup` to load it."""
 
@@ -77,8 +89,8 @@ def events(output: str, token: str) -> list[Event]:
     return [e for e in found if e is not None]
 
 
-def setup_command() -> list[str]:
-    return [COMMAND, "setup"]
+def setup_command(wave: int | None = None) -> list[str]:
+    return [COMMAND, "setup"] if wave is None else [COMMAND, "setup", str(wave)]
 
 
 def reader_command(verb: str, token: str, *args: str) -> list[str]:

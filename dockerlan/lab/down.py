@@ -16,14 +16,17 @@ class DownResult:
     containers: int
     networks: int
     volumes: int
+    images: int = 0
+    """Built from the app's compose file for this lab."""
 
     @property
     def removed_anything(self) -> bool:
-        return bool(self.containers or self.networks or self.volumes)
+        return bool(self.containers or self.networks or self.volumes or self.images)
 
 
 def down(engine: Engine, lab: str) -> DownResult:
-    """Containers (each host's storage right after it), then networks and what storage is left.
+    """Containers (each host's storage right after it), then networks, what storage is
+    left, and the images built for the lab's app.
 
     Removing a host container also removes its inner containers and their
     cgroups, which nest under the host's (see hostside/entrypoint.sh).
@@ -50,4 +53,7 @@ def _down(engine: Engine, lab: str) -> DownResult:
         engine.remove_network(network.id)
     each(engine.remove_volume, [name for names in storage.values() for name in names])
     engine.remove_dangling_images(labels.IMAGE_KIND)
-    return DownResult(len(snapshot.containers), len(snapshot.networks), len(snapshot.volumes))
+    images = engine.remove_images({labels.BUILT_FOR: lab})
+    return DownResult(
+        len(snapshot.containers), len(snapshot.networks), len(snapshot.volumes), len(images)
+    )

@@ -25,7 +25,8 @@ OnStep = Callable[[str], None]
 @dataclass
 class Outcome:
     changed: bool = False
-    need_image: bool = False
+    missing: tuple[str, ...] = ()
+    """The images the host asked for (need-image): it lacks them and had no archive."""
 
 
 def deliver(engine: Engine, container: str, files: Mapping[str, str]) -> None:
@@ -39,9 +40,13 @@ def at_boot(engine: Engine, container: str, token: str, on_step: OnStep) -> Outc
         return follow(lines, token, on_step, container)
 
 
-def now(engine: Engine, container: str, token: str, on_step: OnStep) -> Outcome:
-    """Run the setup in a running host, with the data files just delivered."""
-    with _watching(container), closing(engine.exec_lines(container, setup_command())) as lines:
+def now(
+    engine: Engine, container: str, token: str, on_step: OnStep, wave: int | None = None
+) -> Outcome:
+    """Run the setup in a running host, with the data files just delivered; with a wave,
+    the procs up to that wave of an app start."""
+    command = setup_command(wave)
+    with _watching(container), closing(engine.exec_lines(container, command)) as lines:
         return follow(lines, token, on_step, container)
 
 
@@ -77,7 +82,7 @@ def follow(lines: Iterable[str], token: str, on_step: OnStep, container: str) ->
         elif event.kind == "changed":
             outcome.changed = True
         elif event.kind == "need-image":
-            outcome.need_image = True
+            outcome.missing = tuple(event.words.split())
             return outcome
         elif event.kind == "fail":
             raise StepError(event.words, command=_where(container), output="\n".join(context))

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 from dockerlan import labels
 from dockerlan.engine import Container, Engine, Network, Volume
-from dockerlan.hostside.data import shape_of
-from dockerlan.hostside.protocol import PROCS_FILE
+from dockerlan.hostside.data import app_of, shape_of
+from dockerlan.hostside.protocol import APP_FILE, PROCS_FILE
 from dockerlan.lab.parallel import each
 from dockerlan.plan.spec import HostShape, LabSpec
 
@@ -47,7 +47,8 @@ def observe(engine: Engine, lab: str, current: bool = False) -> Snapshot:
     """The lab's objects; with `current`, its spec as the last `up` left it.
 
     Labels never change, so the size and what procs run are read back from
-    the data files that `up` put in each host (one read of a file per host).
+    the data files that `up` put in each host (one read of a file per host),
+    and the app a lab runs from its first host's app file.
     """
     where = {labels.LAB: lab}
     networks = tuple(engine.networks(where))
@@ -55,9 +56,15 @@ def observe(engine: Engine, lab: str, current: bool = False) -> Snapshot:
     snapshot = Snapshot(lab, spec_of(networks), networks, containers, tuple(engine.volumes(where)))
     if current and snapshot.spec is not None and snapshot.hosts:
         hosts = sorted(snapshot.hosts.items(), key=lambda item: index_of(item[0]))
-        files = each(lambda item: engine.read_file(item[1].id, PROCS_FILE), hosts)
-        shapes = [shape_of(f.decode()) if f else None for f in files]
-        snapshot = replace(snapshot, spec=with_shapes(snapshot.spec, shapes))
+        app_file = engine.read_file(hosts[0][1].id, APP_FILE)
+        app = snapshot.spec.app if app_file is None else app_of(app_file.decode())
+        if app is not None:
+            spec = replace(snapshot.spec, hosts=len(hosts), app=app, layout=())
+        else:
+            files = each(lambda item: engine.read_file(item[1].id, PROCS_FILE), hosts)
+            shapes = [shape_of(f.decode()) if f else None for f in files]
+            spec = with_shapes(replace(snapshot.spec, app=None), shapes)
+        snapshot = replace(snapshot, spec=spec)
     return snapshot
 
 

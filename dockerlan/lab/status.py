@@ -24,6 +24,8 @@ class ProcState:
     name: str
     address: str
     state: str
+    health: str = ""
+    """Its healthcheck's verdict (healthy, unhealthy, starting); empty without one."""
 
 
 READY = "ready"
@@ -82,9 +84,10 @@ class LabState:
         return f"stopped: {ready}/{len(self.hosts)} hosts running"
 
 
-def read_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
-    """The lab as its engine has it; deep also asks each running host for its own view."""
-    snapshot = observe(engine, lab)
+def read_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False) -> LabState:
+    """The lab as its engine has it; deep also asks each running host for its own view,
+    current reads its spec as the last `up` left it (see snapshot.observe)."""
+    snapshot = observe(engine, lab, current)
     hosts = tuple(
         HostState(name, c.name, c.state, next(iter(c.addresses.values()), ""))
         for name, c in sorted(snapshot.hosts.items(), key=lambda kv: index_of(kv[0]))
@@ -148,9 +151,10 @@ def parse_peers(text: str) -> list[str]:
 
 
 def parse_proc(words: str) -> ProcState:
-    """`NAME STATE ADDRESS` as the host reports it, `-` for no address."""
-    name, state, *address = words.split()
-    return ProcState(name, address[0] if address and address[0] != "-" else "", state)
+    """`NAME STATE ADDRESS [HEALTH]` as the host reports it, `-` for none."""
+    name, state, *rest = [*words.split(), "-", "-"][:4]
+    address, health = (word if word != "-" else "" for word in rest)
+    return ProcState(name, address, state, health)
 
 
 def lab_names(engine: Engine) -> list[str]:
@@ -164,8 +168,8 @@ def lab_names(engine: Engine) -> list[str]:
     return sorted({n for obj in found if is_lab_name(n := obj.labels[labels.LAB])})
 
 
-def require_lab(engine: Engine, lab: str, deep: bool = True) -> LabState:
-    state = read_lab(engine, lab, deep)
+def require_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False) -> LabState:
+    state = read_lab(engine, lab, deep, current)
     if not state.hosts:
         known = lab_names(engine)
         hint = f"labs here: {', '.join(known)}" if known else "start one with `dockerlan up`"

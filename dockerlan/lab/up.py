@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Literal
@@ -22,12 +22,14 @@ from dockerlan.errors import PlanError
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
 from dockerlan.lab import images, provision
-from dockerlan.lab.bundle import ImageBundle, require_image
+from dockerlan.lab.build import build_app
+from dockerlan.lab.bundle import ImageDelivery, require_image
 from dockerlan.lab.decide import Decision, decide
 from dockerlan.lab.lock import lab_lock
 from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress, Silent, Steps
 from dockerlan.lab.snapshot import Snapshot, observe
+from dockerlan.lab.waves import start_waves
 from dockerlan.plan import preflight
 from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
@@ -97,8 +99,9 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
             check_machine(machine, spec, progress)
             plan = plan_lab(spec)
             decision = decide(plan, snapshot)
+            built = {image for image, _ in spec.app.builds()} if spec.app else set()
             for image in spec.images():
-                if image != DEFAULT_PROC_IMAGE:  # the default one is built in the first phase
+                if image != DEFAULT_PROC_IMAGE and image not in built:  # built in the first phase
                     require_image(engine, image)
             apply = Apply(engine, plan, snapshot, decision, progress, ledger, machine)
             apply.make_internet()
@@ -147,8 +150,8 @@ def step_titles(plan: LabPlan) -> list[str]:
 class Apply:
     """One run of the decision: the phases, and the pipeline each host goes through."""
 
-    bundles: dict[str, ImageBundle]
-    """Image name -> its bundle, for every image the lab's procs run."""
+    delivery: ImageDelivery
+    """Every image the lab's procs run, for the hosts that lack them."""
     steps: Steps
 
     def __init__(
@@ -175,6 +178,10 @@ class Apply:
         changed = self.decision.changes_shape
         with self.progress.phase("Images ready"):
             built = images.ensure_images(self.engine, self.progress.update)
+            if self.plan.spec.app is not None:
+                built += build_app(
+                    self.engine, self.plan.spec.app, self.plan.spec.name, self.progress.update
+                )
             if built:
                 self.progress.note(f"built {', '.join(built)}")
         removed = self.decision.remove_hosts
@@ -182,19 +189,14 @@ class Apply:
             with self.progress.phase(f"Hosts beyond h{len(self.plan.hosts) - 1} removed"):
                 each(self.engine.remove_container, [c.id for c in removed])
                 each(self.engine.remove_volume, list(self.decision.remove_volumes))
-        with ExitStack() as bundles:
-            self.bundles = {
-                image: bundles.enter_context(ImageBundle(self.engine, image))
-                for image in self.plan.spec.images()
-            }
-            created = [h for h in self.plan.hosts if h.name in self.decision.create]
-            for image, bundle in self.bundles.items():
-                hosts = sum(h.workload.image == image for h in created)
-                bundle.check_room(hosts, self.machine.storage_free_mib)
+        with ImageDelivery(self.engine, self.plan.spec.images()) as self.delivery:
+            created = [h.images for h in self.plan.hosts if h.name in self.decision.create]
+            self.delivery.check_room(created, self.machine.storage_free_mib)
             with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
                 self.steps = steps
                 outcomes = each(self.host_pipeline, self.plan.hosts)
-        return changed or any(outcomes)
+        waves_changed = start_waves(self.engine, self.plan, self.token, self.progress)
+        return changed or any(outcomes) or waves_changed
 
     def make_internet(self) -> None:
         if not self.decision.create_network:
@@ -237,14 +239,13 @@ class Apply:
             else:
                 run = provision.now
         outcome = run(self.engine, container, self.token, on_step)
-        if outcome.need_image:
-            self.bundles[host.workload.image].deliver(container)
+        if outcome.missing:
+            self.delivery.deliver(container, outcome.missing)
             outcome = provision.now(self.engine, container, self.token, on_step)
         return outcome.changed
 
     def files(self, host: HostPlan) -> dict[str, str]:
-        image_id = self.bundles[host.workload.image].image_id
-        return data.host_files(self.plan, host, image_id, self.token)
+        return data.host_files(self.plan, host, self.delivery.ids, self.token)
 
     def create_host(self, host: HostPlan) -> None:
         """Create a host with its data and the procs' image inside, then start it.
@@ -273,5 +274,6 @@ class Apply:
         )
         self.ledger.add("containers", created.id)
         provision.deliver(self.engine, created.id, self.files(host))
-        self.bundles[host.workload.image].deliver(created.id)
+        if host.images:
+            self.delivery.deliver(created.id, host.images)
         self.engine.start(created.id)

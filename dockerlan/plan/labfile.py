@@ -17,6 +17,9 @@ Its keys are the options of `up`, spelt the same way, plus what procs run:
         image: nginx:1.25      #     to the lab's
       - procs: 4
 
+    compose: app.yml           # or an app (`dockerlan deploy`): its replicas are
+                               # the procs; the path is relative to this file
+
 A bad file is refused in one line naming the file, the line, the key and what
 was expected; an unknown key is an error, with the key it was probably meant
 to be.
@@ -34,13 +37,21 @@ from typing import Any
 
 from dockerlan.errors import PlanError
 from dockerlan.plan.request import LabRequest
-from dockerlan.plan.spec import DEFAULT_PROCS, Env, HostShape, Workload, parse_cidr, parse_mode
+from dockerlan.plan.spec import (
+    DEFAULT_LAB,
+    DEFAULT_PROCS,
+    Env,
+    HostShape,
+    Workload,
+    parse_cidr,
+    parse_mode,
+)
 
 DEFAULT_NAME = "dockerlan.yml"
 """The lab file `up` reads when none is named and one sits in the current folder."""
 
 WORKLOAD_KEYS = ("procs", "image", "command", "env")
-LAB_KEYS = ("name", "mode", "internet-cidr", "lan-cidr", "hosts", *WORKLOAD_KEYS)
+LAB_KEYS = ("name", "mode", "internet-cidr", "lan-cidr", "hosts", *WORKLOAD_KEYS, "compose")
 
 
 @dataclass
@@ -133,10 +144,10 @@ def read(path: Path) -> LabRequest:
         text = path.read_text()
     except OSError as exc:
         raise PlanError(f"cannot read the lab file {path}: {exc.strerror or exc}") from None
-    return parse(text, str(path))
+    return parse(text, str(path), path.parent)
 
 
-def parse(text: str, path: str = DEFAULT_NAME) -> LabRequest:
+def parse(text: str, path: str = DEFAULT_NAME, folder: Path = Path(".")) -> LabRequest:
     """The request a lab file describes; PlanError naming the line of the first mistake."""
     import yaml
 
@@ -172,7 +183,28 @@ def parse(text: str, path: str = DEFAULT_NAME) -> LabRequest:
         given["hosts"] = len(hosts.value)
     elif hosts is not None:
         given["hosts"] = reader.count(hosts, "hosts")
+    if "compose" in keys:
+        given.update(_app(reader, keys, folder, given.get("name", DEFAULT_LAB)))
     return LabRequest(**given)
+
+
+def _app(reader: _Reader, keys: Mapping[str, Any], folder: Path, lab: str) -> dict[str, Any]:
+    """The app of the compose file named; its replicas are the procs, so nothing else
+    may say what procs run."""
+    import yaml
+
+    from dockerlan.plan import compose
+
+    node = keys["compose"]
+    clash = [key for key in WORKLOAD_KEYS if key in keys]
+    if isinstance(keys.get("hosts"), yaml.SequenceNode):
+        clash.append("the list of hosts (give their number)")
+    if clash:
+        raise reader.fail(
+            node, "compose", f"an app's replicas are the procs: drop {', '.join(clash)}"
+        )
+    found = compose.read(folder / reader.text(node, "compose"), lab)
+    return {"app": found.app, "warnings": found.warnings}
 
 
 def _workload(reader: _Reader, keys: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from dockerlan.plan.app import Replica
 from dockerlan.plan.spec import LAN_PREFIX, LabSpec, Mode, Workload, validate_spec
 
 INTERNET_MTU = 1500
@@ -61,6 +62,18 @@ class ProcPlan:
     host: str
     address: IPv4Address
     gateway: IPv4Address
+    workload: Workload = Workload()
+    replica: Replica | None = None
+    """The app's replica it runs, if the lab runs an app."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Its names in every proc's /etc/hosts: p7, and a replica's own (front-2)."""
+        return (self.name, self.replica.name) if self.replica else (self.name,)
+
+    @property
+    def wave(self) -> int:
+        return self.replica.wave if self.replica else 0
 
 
 @dataclass(frozen=True)
@@ -75,12 +88,15 @@ class HostPlan:
     bridge: IPv4Address
     routes: tuple[Route, ...]
     procs: tuple[ProcPlan, ...]
-    workload: Workload
-    """What its procs run."""
     slice: IPv4Network
     """The /24 the host's procs take their addresses from."""
     peers: tuple[IPv4Address, ...] = ()
     """Internet addresses of the other hosts its VXLAN floods to (overlay only)."""
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """The images its procs run, each once, in order."""
+        return tuple(dict.fromkeys(p.workload.image for p in self.procs))
 
 
 @dataclass(frozen=True)
@@ -104,10 +120,15 @@ class LabPlan:
         return INTERNET_MTU - VXLAN_OVERHEAD if self.overlay else INTERNET_MTU
 
     def names_table(self) -> list[tuple[IPv4Address, str]]:
-        """Address and name of every host and proc, for every proc's /etc/hosts."""
+        """Address and names of every host and proc, for every proc's /etc/hosts."""
         rows = [(h.address, h.name) for h in self.hosts]
-        rows += [(p.address, p.name) for p in self.procs]
+        rows += [(p.address, " ".join(p.names)) for p in self.procs]
         return rows
+
+    def services_table(self) -> list[tuple[IPv4Address, str]]:
+        """Each replica's address under its service's name: the names only DNS answers,
+        since a name with several addresses must resolve to all of them."""
+        return [(p.address, p.replica.service) for p in self.procs if p.replica]
 
 
 def plan_lab(spec: LabSpec) -> LabPlan:
@@ -133,8 +154,10 @@ def plan_lab(spec: LabSpec) -> LabPlan:
                 host=name,
                 address=own.network_address + 2 + k,
                 gateway=bridge,
+                workload=workload,
+                replica=shape.replicas[k] if shape.replicas else None,
             )
-            for k in range(shape.procs)
+            for k, workload in enumerate(shape.workloads())
         )
         first += shape.procs
         others = [j for j in range(spec.hosts) if j != i]
@@ -149,7 +172,6 @@ def plan_lab(spec: LabSpec) -> LabPlan:
                 bridge=bridge,
                 routes=() if overlay else tuple(Route(slices[j], addresses[j]) for j in others),
                 procs=procs,
-                workload=shape.workload,
                 slice=own,
                 peers=tuple(addresses[j] for j in others) if overlay else (),
             )

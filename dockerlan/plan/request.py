@@ -7,11 +7,13 @@ settings, so `up --name LAB` alone never resizes or re-addresses it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from ipaddress import IPv4Network
 
 from dockerlan.errors import PlanError
+from dockerlan.plan.app import App
 from dockerlan.plan.spec import (
+    DEFAULT_HOSTS,
     DEFAULT_LAB,
     DEFAULT_PROCS,
     Env,
@@ -41,11 +43,17 @@ class LabRequest:
     env: Env | None = None
     layout: tuple[HostShape, ...] | None = None
     """One shape per host, where hosts differ (a lab file's list of hosts)."""
+    app: App | None = None
+    """An application to deploy: its replicas become the lab's procs."""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    """What reading it found that cannot be honoured (compose keys), one line each."""
 
     def given(self) -> dict[str, object]:
         """The settings the user gave."""
         return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not None and f.name != "warnings"
         }
 
     def over(self, base: LabRequest) -> LabRequest:
@@ -82,7 +90,10 @@ class LabRequest:
         With no internet range given, the first free candidate is taken, so
         the same call with no networks in use checks a request offline.
         """
-        spec = LabSpec(**self.given())  # type: ignore[arg-type]
+        given = self.given()
+        if self.app is not None and self.hosts is None:
+            given["hosts"] = max(DEFAULT_HOSTS, self.app.needs_hosts())
+        spec = LabSpec(**given)  # type: ignore[arg-type]
         if self.internet_cidr is None:
             spec = _with(spec, internet_cidr=choose_internet_cidr(in_use, spec.lan_cidr))
         else:
@@ -104,6 +115,15 @@ class LabRequest:
         if running is None:
             return self.new_spec(in_use)
         given = self.given()
+        workload = sorted(given.keys() & (ALIKE - {"hosts"}))
+        if running.app is not None and self.app is None and workload:
+            raise PlanError(
+                f"lab {running.name} runs the app {running.app.name}, whose replicas are its "
+                f"procs: {', '.join(workload)} cannot change them",
+                hint="deploy the app again to change it, or take the lab down first",
+            )
+        if self.app is not None:
+            given["layout"] = ()
         if running.layout and "layout" not in given and given.keys() & ALIKE:
             given.pop("hosts", None)
             default = HostShape(running.procs, running.workload)

@@ -11,6 +11,10 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 
 from dockerlan.errors import PlanError
+from dockerlan.plan.app import App, Replica, place
+from dockerlan.plan.workload import DEFAULT_PROC_IMAGE, Env, Health, Workload
+
+__all__ = ["DEFAULT_PROC_IMAGE", "Env", "Health", "Workload"]
 
 
 class Mode(StrEnum):
@@ -24,7 +28,6 @@ DEFAULT_LAB = "dockerlan"
 DEFAULT_HOSTS = 3
 DEFAULT_PROCS = 4
 DEFAULT_LAN = IPv4Network("10.0.0.0/16")
-DEFAULT_PROC_IMAGE = "dockerlan-proc:latest"
 
 LAN_PREFIX = 24
 """Each host's LAN is one /24: .1 is br0, .2-.254 are procs."""
@@ -56,34 +59,22 @@ _IMAGE = re.compile(
 )
 
 
-Env = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class Workload:
-    """What a proc runs: its image, its command (empty: the image's own) and environment."""
-
-    image: str = DEFAULT_PROC_IMAGE
-    command: tuple[str, ...] = ()
-    env: Env = ()
-
-    def to_data(self) -> dict[str, object]:
-        return {"image": self.image, "command": list(self.command), "env": dict(self.env)}
-
-    @classmethod
-    def from_data(cls, data: dict[str, object]) -> Workload:
-        command = data.get("command") or []
-        env = data.get("env") or {}
-        assert isinstance(command, list) and isinstance(env, dict)
-        return cls(str(data["image"]), tuple(map(str, command)), tuple(sorted(env.items())))
-
-
 @dataclass(frozen=True)
 class HostShape:
-    """One host's share of the lab: how many procs, running what."""
+    """One host's share of the lab: how many procs, running what.
+
+    A host of a deployed app runs the replicas placed on it, one proc each.
+    """
 
     procs: int
     workload: Workload = Workload()
+    replicas: tuple[Replica, ...] = ()
+
+    def workloads(self) -> tuple[Workload, ...]:
+        """What each of its procs runs, in order."""
+        if self.replicas:
+            return tuple(r.workload for r in self.replicas)
+        return (self.workload,) * self.procs
 
 
 @dataclass(frozen=True)
@@ -104,6 +95,8 @@ class LabSpec:
     command: tuple[str, ...] = ()
     env: Env = ()
     layout: tuple[HostShape, ...] = ()
+    app: App | None = None
+    """A deployed application: its replicas are the procs, placed over the hosts."""
 
     @property
     def workload(self) -> Workload:
@@ -112,6 +105,8 @@ class LabSpec:
 
     def shapes(self) -> tuple[HostShape, ...]:
         """Every host's shape, in order."""
+        if self.app is not None:
+            return tuple(HostShape(len(r), replicas=r) for r in place(self.app, self.hosts))
         return self.layout or (HostShape(self.procs, self.workload),) * self.hosts
 
     @property
@@ -135,13 +130,15 @@ class LabSpec:
 
     def size_text(self) -> str:
         """3 hosts x 4 procs; or, where hosts differ, 3 hosts, 6 procs."""
+        if self.app is not None:
+            return f"{self.hosts} hosts, {self.total_procs} replicas of {self.app.name}"
         if self.layout:
             return f"{self.hosts} hosts, {self.total_procs} procs"
         return f"{self.hosts} hosts x {self.procs} procs"
 
     def images(self) -> list[str]:
         """Every image the lab's procs run, each once."""
-        return list(dict.fromkeys(shape.workload.image for shape in self.shapes()))
+        return list(dict.fromkeys(w.image for shape in self.shapes() for w in shape.workloads()))
 
     def to_json(self) -> str:
         return json.dumps(self._fields(), sort_keys=True)
@@ -158,6 +155,7 @@ class LabSpec:
             "command": list(self.command),
             "env": dict(self.env),
             "layout": [{"procs": shape.procs, **shape.workload.to_data()} for shape in self.layout],
+            "app": None if self.app is None else self.app.to_data(),
         }
 
     @classmethod
@@ -177,6 +175,7 @@ class LabSpec:
                 HostShape(int(shape["procs"]), Workload.from_data(shape))
                 for shape in data.get("layout") or ()
             ),
+            app=App.from_data(data["app"]) if data.get("app") else None,
         )
 
 
@@ -241,9 +240,15 @@ def validate_spec(spec: LabSpec) -> None:
         raise PlanError(f"--hosts must be at least 1, not {spec.hosts}")
     if spec.layout and len(spec.layout) != spec.hosts:
         raise PlanError(f"{len(spec.layout)} hosts are described, for --hosts {spec.hosts}")
+    if spec.app is not None and spec.layout:
+        raise PlanError("a lab runs either an app's replicas or a layout of procs, not both")
     for shape in spec.shapes():
-        validate_procs(shape.procs)
-        validate_workload(shape.workload)
+        if spec.app is None:
+            validate_procs(shape.procs)
+        elif shape.procs > MAX_PROCS_PER_HOST:
+            raise PlanError(f"{shape.procs} replicas on one host: at most {MAX_PROCS_PER_HOST}")
+        for workload in set(shape.workloads()):
+            validate_workload(workload)
     if spec.lan_cidr.prefixlen > LAN_PREFIX:
         raise PlanError(
             f"--lan-cidr {spec.lan_cidr} is smaller than one /{LAN_PREFIX}; each host needs a /24"
@@ -311,7 +316,7 @@ def find_overlap(cidr: IPv4Network, in_use: Iterable[IPv4Network]) -> IPv4Networ
     return next((net for net in in_use if cidr.overlaps(net)), None)
 
 
-RESIZABLE = frozenset({"hosts", "procs", "image", "command", "env", "layout"})
+RESIZABLE = frozenset({"hosts", "procs", "image", "command", "env", "layout", "app"})
 """What a running lab changes in place (its procs are made anew where theirs differ);
 its name, mode and address ranges need a new lab."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -25,6 +26,8 @@ WIDE = LabSpec(name="lab", hosts=3, procs=2).internet_cidr.__class__("11.0.0.0/8
 ROUTED = LabSpec(name="lab", hosts=3, procs=2, internet_cidr=WIDE)
 OVERLAY = LabSpec(name="lab", hosts=3, procs=2, internet_cidr=WIDE, mode=Mode.OVERLAY)
 IMAGE_ID = "sha256:" + "ab" * 32
+IMAGE_IDS = collections.defaultdict(lambda: IMAGE_ID)
+"""Every image has this ID here."""
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -49,7 +52,13 @@ def test_a_proc_is_created_with_its_planned_address_name_and_labels() -> None:
     assert request["Hostname"] == "p2" and request["Image"] == ROUTED.image
     endpoint = request["NetworkingConfig"]["EndpointsConfig"]["lan"]  # type: ignore[index]
     assert endpoint == {"IPAMConfig": {"IPv4Address": "10.0.1.2"}}
-    assert request["HostConfig"] == {"NetworkMode": "lan", "Dns": ["127.0.0.1"]}
+    assert request["HostConfig"] == {
+        "NetworkMode": "lan",
+        "Binds": [
+            "/run/dockerlan/names/hosts:/etc/hosts:ro",
+            "/run/dockerlan/names/resolv.conf:/etc/resolv.conf:ro",
+        ],
+    }
     config = request["Labels"].pop("io.dockerlan.config")  # type: ignore[attr-defined]
     assert request["Labels"] == {
         "io.dockerlan.lab": "lab",
@@ -62,12 +71,13 @@ def test_a_proc_is_created_with_its_planned_address_name_and_labels() -> None:
 def test_each_proc_is_one_line_of_its_hosts_procs_file_with_its_exact_request() -> None:
     plan = plan_lab(ROUTED)
     host = plan.hosts[2]
-    files = data.host_files(plan, host, IMAGE_ID, TOKEN)
+    files = data.host_files(plan, host, IMAGE_IDS, TOKEN)
     lines = files[protocol.PROCS_FILE].splitlines()
-    assert [line.split(" ", 3)[:2] for line in lines] == [["p4", "10.0.2.2"], ["p5", "10.0.2.3"]]
-    requests = [json.loads(line.split(" ", 3)[3]) for line in lines]
+    assert [line.split(" ", 4)[:2] for line in lines] == [["p4", "10.0.2.2"], ["p5", "10.0.2.3"]]
+    assert [line.split(" ", 4)[3] for line in lines] == ["0", "0"], "no app: one wave"
+    requests = [json.loads(line.split(" ", 4)[4]) for line in lines]
     assert requests == [data.proc_request(plan, host, p) for p in host.procs]
-    assert [line.split(" ", 3)[2] for line in lines] == [
+    assert [line.split(" ", 4)[2] for line in lines] == [
         r["Labels"]["io.dockerlan.config"] for r in requests
     ]
 
@@ -88,24 +98,30 @@ def test_the_lan_spans_the_whole_range_in_overlay_mode_and_one_slice_routed() ->
 
 def test_routed_hosts_get_routes_and_overlay_hosts_get_peers() -> None:
     routed = plan_lab(ROUTED)
-    files = data.host_files(routed, routed.hosts[0], IMAGE_ID, TOKEN)
+    files = data.host_files(routed, routed.hosts[0], IMAGE_IDS, TOKEN)
     assert files[protocol.ROUTES_FILE] == "10.0.1.0/24 11.0.0.3\n10.0.2.0/24 11.0.0.4\n"
     assert files[protocol.PEERS_FILE] == ""
     overlay = plan_lab(OVERLAY)
-    files = data.host_files(overlay, overlay.hosts[0], IMAGE_ID, TOKEN)
+    files = data.host_files(overlay, overlay.hosts[0], IMAGE_IDS, TOKEN)
     assert files[protocol.PEERS_FILE] == "11.0.0.3\n11.0.0.4\n"
     assert files[protocol.ROUTES_FILE] == ""
 
 
 def test_settings_read_by_the_shell_are_the_values_as_given(tmp_path: Path) -> None:
-    """Image names are validated first; the quoting holds even for one that slipped through."""
-    odd = "img'$(touch pwned)\"`x`:1"
+    """Names are validated first; the quoting holds even for one that slipped through."""
+    odd = "lab'$(touch pwned)\"`x`-h0"
     plan = plan_lab(LabSpec(name="lab", hosts=1, procs=1, internet_cidr=WIDE))
-    host = replace(plan.hosts[0], workload=replace(plan.hosts[0].workload, image=odd))
+    host = replace(plan.hosts[0], container=odd)
     env = tmp_path / "host.env"
-    env.write_text(data.settings(plan, host, IMAGE_ID, TOKEN))
+    env.write_text(data.settings(plan, host, TOKEN))
     run = subprocess.run(
-        ["sh", "-c", '. "$1"; printf "%s|%s|%s|%s" "$IMAGE" "$HOST" "$MODE" "$TOKEN"', "sh", env],
+        [
+            "sh",
+            "-c",
+            '. "$1"; printf "%s|%s|%s|%s" "$CONTAINER" "$HOST" "$MODE" "$TOKEN"',
+            "sh",
+            env,
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -205,7 +221,7 @@ def test_the_reader_reports_steps_and_changes_until_done() -> None:
         "step engine", "changed", "@@dockerlan:old step links", "step image", "done", "step links"
     )
     outcome = provision.follow(lines, TOKEN, seen.append, "lab-h0")
-    assert seen == ["engine", "image"] and outcome.changed and not outcome.need_image
+    assert seen == ["engine", "image"] and outcome.changed and not outcome.missing
 
 
 def test_a_failure_carries_the_lines_before_it() -> None:
@@ -219,5 +235,7 @@ def test_a_failure_carries_the_lines_before_it() -> None:
 def test_a_host_that_stops_before_done_is_an_error_and_asking_for_the_image_is_not() -> None:
     with pytest.raises(StepError, match="stopped before its setup finished"):
         provision.follow(_lines("step engine", "!dockerd: boom"), TOKEN, lambda _: None, "lab-h0")
-    outcome = provision.follow(_lines("step engine", "need-image"), TOKEN, lambda _: None, "x")
-    assert outcome.need_image
+    outcome = provision.follow(
+        _lines("step engine", "need-image a:1 b:2"), TOKEN, lambda _: None, "x"
+    )
+    assert outcome.missing == ("a:1", "b:2")

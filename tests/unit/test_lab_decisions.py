@@ -277,3 +277,34 @@ def test_images_too_big_for_the_disk_are_refused_before_anything_is_made(
     assert nothing_of_the_lab(engine)
     up(engine, ask(1, 1, image="big:1"))  # the control: 600 MiB fit
     assert len(engine.containers({labels.LAB: LAB})) == 1
+
+
+def test_an_app_is_built_and_each_host_is_sent_only_the_images_its_replicas_run(
+    engine: FakeEngine,
+) -> None:
+    from dockerlan.hostside.protocol import IMAGES_FILE
+    from dockerlan.plan.app import App, Build, Service
+    from dockerlan.plan.spec import Workload
+
+    engine.images_["dockerlan-base:bookworm"] = Image("sha256:base", {})
+    built = Build("/src/app", target="web")
+    app = App(
+        "shop",
+        (
+            Service("web", Workload("t-web:latest"), replicas=2, hosts=(0,), build=built),
+            Service("db", Workload("db:1"), hosts=(1,)),
+        ),
+    )
+    engine.images_["db:1"] = Image("sha256:db", {})
+    up(engine, LabRequest(name=LAB, app=app, hosts=2, internet_cidr=WIDE))
+    assert made(engine, "build_image") == ["t-web:latest"]
+    assert engine.images_["t-web:latest"].labels == {labels.BUILT_FOR: LAB}
+    boxes = {b.record.name: b for b in engine.containers_.values()}
+    assert boxes["t-h0"].files[IMAGES_FILE].decode().split()[::2] == ["t-web:latest"]
+    assert boxes["t-h1"].files[IMAGES_FILE].decode().split()[::2] == ["db:1"]
+    assert boxes["t-h0"].inner_images == {engine.images_["t-web:latest"].id}
+    assert boxes["t-h1"].inner_images == {"sha256:db"}
+    assert procs_of(boxes["t-h0"]) == ["p0", "p1"] and procs_of(boxes["t-h1"]) == ["p2"]
+    assert observe(engine, LAB, current=True).spec.app == app  # type: ignore[union-attr]
+    down(engine, LAB)
+    assert "t-web:latest" not in engine.images_ and "db:1" in engine.images_

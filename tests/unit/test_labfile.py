@@ -43,7 +43,7 @@ def test_the_example_gives_each_host_its_own_shape() -> None:
         ["p1", "p2"],
         ["p3", "p4", "p5"],
     ]
-    h0, h1, h2 = (h.workload for h in plan.hosts)
+    h0, h1, h2 = (h.procs[0].workload for h in plan.hosts)
     assert h0.command == ("httpd", "-f", "-p", "80", "-h", "/etc")
     assert h1 == Workload(env=(("GREETING", "hello"),))
     assert h2.env == (("GREETING", "hello"), ("ROLE", "worker")), "host env adds to the lab's"
@@ -130,3 +130,15 @@ def test_up_reads_dockerlan_yml_in_the_current_folder(
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["up"], env={"DOCKER_HOST": "unix:///nonexistent"})
     assert result.exit_code == 1 and "dockerlan.yml:1: procs: expected at least 1" in result.output
+
+
+def test_a_lab_file_names_a_compose_file_relative_to_itself(tmp_path: Path) -> None:
+    (tmp_path / "app.yml").write_text("services:\n  web:\n    image: nginx:1.25\n")
+    lab = tmp_path / "lab.yml"
+    lab.write_text("name: shop\nhosts: 2\ncompose: app.yml\n")
+    request = read(lab)
+    assert request.hosts == 2 and request.app is not None
+    assert [s.name for s in request.app.services] == ["web"]
+    lab.write_text("hosts: 2\nprocs: 3\ncompose: app.yml\n")
+    with pytest.raises(PlanError, match=r"lab.yml:3: compose: an app's replicas are the procs"):
+        read(lab)

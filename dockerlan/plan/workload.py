@@ -1,0 +1,97 @@
+"""What a proc runs: image, command, environment, and the run options compose services add."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_PROC_IMAGE = "dockerlan-proc:latest"
+
+Env = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Health:
+    """A healthcheck as the engine's API takes it: test ("CMD", ...) or ("CMD-SHELL", "..."),
+    times in nanoseconds (0: the engine's default)."""
+
+    test: tuple[str, ...]
+    interval: int = 0
+    timeout: int = 0
+    retries: int = 0
+    start_period: int = 0
+
+    def to_data(self) -> dict[str, object]:
+        return {
+            "test": list(self.test),
+            "interval": self.interval,
+            "timeout": self.timeout,
+            "retries": self.retries,
+            "start_period": self.start_period,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Health:
+        return cls(
+            tuple(data["test"]),
+            int(data["interval"]),
+            int(data["timeout"]),
+            int(data["retries"]),
+            int(data["start_period"]),
+        )
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a proc runs: its image, its command (empty: the image's own) and environment.
+
+    The rest serves compose services: an entrypoint (None: the image's own), a
+    healthcheck, a working folder and user; `interactive` keeps stdin open on a
+    terminal, so that an image whose command is a shell stays up (procs do,
+    services only where they ask for it).
+    """
+
+    image: str = DEFAULT_PROC_IMAGE
+    command: tuple[str, ...] = ()
+    env: Env = ()
+    entrypoint: tuple[str, ...] | None = None
+    health: Health | None = None
+    workdir: str = ""
+    user: str = ""
+    interactive: bool = True
+
+    def to_data(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "image": self.image,
+            "command": list(self.command),
+            "env": dict(self.env),
+        }
+        if self.entrypoint is not None:
+            data["entrypoint"] = list(self.entrypoint)
+        if self.health is not None:
+            data["health"] = self.health.to_data()
+        if self.workdir:
+            data["workdir"] = self.workdir
+        if self.user:
+            data["user"] = self.user
+        if not self.interactive:
+            data["interactive"] = False
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Workload:
+        command = data.get("command") or []
+        env = data.get("env") or {}
+        assert isinstance(command, list) and isinstance(env, dict)
+        entrypoint = data.get("entrypoint")
+        health = data.get("health")
+        return cls(
+            str(data["image"]),
+            tuple(map(str, command)),
+            tuple(sorted(env.items())),
+            entrypoint=None if entrypoint is None else tuple(map(str, entrypoint)),
+            health=None if health is None else Health.from_data(health),
+            workdir=str(data.get("workdir", "")),
+            user=str(data.get("user", "")),
+            interactive=bool(data.get("interactive", True)),
+        )

@@ -1,0 +1,168 @@
+"""The compose example deployed over a real lab: real requests from a client on h0 to the
+front on h1, which counts in the store on h2; names, health, waves, images per host,
+a failing store host and its healing, and a bad file that leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from labtools import dl, dl_json, lab_objects, sh_in
+
+from dockerlan import labels
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docker-compose.example.yml"
+LAB = "dlt-app"
+
+
+@pytest.fixture(scope="module")
+def app(client: docker.DockerClient) -> Iterator[str]:
+    dl("deploy", "-f", str(EXAMPLE), "--name", LAB, "--quiet")
+    yield LAB
+    dl("down", "--name", LAB)
+    assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
+    built = client.images.list(filters={"label": f"{labels.BUILT_FOR}={LAB}"})
+    assert built == [], "down removes the images built for the lab's app"
+
+
+def ps(lab: str) -> dict[str, dict[str, Any]]:
+    """Replica name -> its row of `ps --json`."""
+    rows = dl_json("ps", "--name", lab)["procs"]
+    return {r["replica"]: r for r in rows if r["replica"]}
+
+
+def hit(lab: str) -> tuple[int, dict[str, Any]]:
+    """One request from the client proc to the front service; (HTTP status, JSON body)."""
+    run = sh_in(lab, "client-1", "curl -s -m 5 -w '\\n%{http_code}' http://front:8080/")
+    body, _, code = run.stdout.strip().rpartition("\n")
+    return int(code), json.loads(body)
+
+
+def test_every_replica_runs_on_the_host_its_placement_names(app: str) -> None:
+    rows = ps(app)
+    assert {name: r["host"] for name, r in rows.items()} == {
+        "store-1": "h2",
+        "front-1": "h1",
+        "front-2": "h1",
+        "client-1": "h0",
+    }
+    assert all(r["state"] == "running" for r in rows.values())
+    assert [rows[n]["health"] for n in ("store-1", "front-1", "front-2")] == ["healthy"] * 3
+
+
+def test_the_client_reaches_the_front_on_another_host_which_counts_in_the_store_on_a_third(
+    app: str,
+) -> None:
+    rows = ps(app)
+    answers = [hit(app) for _ in range(6)]
+    assert all(code == 200 for code, _ in answers), answers
+    hits = [body["hits"] for _, body in answers]
+    assert hits == list(range(hits[0], hits[0] + 6)), "each request counts once, in the store"
+    assert {body["store"] for _, body in answers} == {rows["store-1"]["address"]}
+    assert {body["front"] for _, body in answers} <= {"front-1", "front-2"}
+
+
+def test_a_service_name_resolves_to_every_replica_and_each_replica_to_itself(app: str) -> None:
+    rows = ps(app)
+    fronts = sh_in(app, "client-1", "getent ahostsv4 front | awk '{print $1}' | sort -u").stdout
+    assert set(fronts.split()) == {rows["front-1"]["address"], rows["front-2"]["address"]}
+    own = sh_in(app, "client-1", "getent hosts front-2").stdout.split()
+    assert own[0] == rows["front-2"]["address"]
+    p_name = sh_in(app, "client-1", f"getent hosts {rows['store-1']['proc']}").stdout.split()
+    assert p_name[0] == rows["store-1"]["address"], "procs keep their p-names"
+    unknown = sh_in(app, "client-1", "getent hosts example.com", check=False)
+    assert unknown.returncode != 0, "names outside the lab do not resolve"
+
+
+def test_a_service_waiting_for_a_healthy_one_is_made_after_that_one_is_healthy(
+    app: str,
+) -> None:
+    """The store's first check runs one interval (1 s) after it starts, so a front made
+    before that would have been made without waiting; all hosts set up at once."""
+    rows = ps(app)
+    store = json.loads(sh_in(app, "h2", f"docker inspect {rows['store-1']['proc']}").stdout)[0]
+    front = json.loads(sh_in(app, "h1", f"docker inspect {rows['front-1']['proc']}").stdout)[0]
+    client_proc = rows["client-1"]["proc"]
+    client = json.loads(sh_in(app, "h0", f"docker inspect {client_proc}").stdout)[0]
+    store_started = _time(store["State"]["StartedAt"])
+    front_made, front_started = _time(front["Created"]), _time(front["State"]["StartedAt"])
+    assert front_made - store_started >= 1.0, "front waited for the store's healthy check"
+    assert _time(client["Created"]) - front_started >= 1.0, "client waited for a healthy front"
+
+
+def test_each_host_holds_only_the_images_its_replicas_run(app: str) -> None:
+    def tags(host: str) -> set[str]:
+        out = sh_in(app, host, "docker images --format '{{.Repository}}:{{.Tag}}'").stdout
+        return set(out.split())
+
+    assert tags("h0") == {f"{app}-client:latest"}
+    assert tags("h1") == {f"{app}-front:latest"}
+    assert tags("h2") == {f"{app}-store:latest"}
+
+
+def test_a_stopped_store_host_makes_the_front_report_it_and_starting_it_heals(
+    app: str, client: docker.DockerClient
+) -> None:
+    assert hit(app)[0] == 200  # the control: it works before the fault
+    host = client.containers.get(f"{app}-h2")
+    host.stop(timeout=1)
+    try:
+        code, body = hit(app)
+        assert code == 503 and body["error"].startswith("store unreachable"), body
+        listing = dl("ps", "--name", app, check=False)
+        assert listing.returncode == 1 and "not seen: h2" in listing.stderr
+        assert "running" not in _row_of(listing.stdout, "store-1")
+    finally:
+        host.start()
+    deadline = time.monotonic() + 120
+    while True:
+        rows = ps(app) if dl("ps", "--name", app, check=False).returncode == 0 else {}
+        if rows.get("store-1", {}).get("health") == "healthy":
+            break
+        assert time.monotonic() < deadline, "the store came back healthy within 2 minutes"
+        time.sleep(1)
+    code, body = hit(app)
+    assert code == 200 and body["hits"] >= 1
+
+
+def test_a_bad_compose_file_names_the_key_and_line_and_leaves_nothing(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    bad = tmp_path / "compose.yml"
+    bad.write_text("services:\n  web:\n    imagee: nginx\n")
+    run = dl("deploy", "-f", str(bad), "--name", "dlt-badapp", check=False)
+    assert run.returncode != 0
+    first = run.stderr.strip().splitlines()[0]
+    assert f"{bad}:3" in first and "imagee" in first, run.stderr
+    assert lab_objects(client, "dlt-badapp") == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_keys_it_cannot_honour_are_named_and_a_missing_image_is_one_line(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    missing = tmp_path / "compose.yml"
+    missing.write_text(
+        "services:\n  web:\n    image: dlt-no-such-image:1\n    ports: ['8080:80']\n"
+    )
+    run = dl("deploy", "-f", str(missing), "--name", "dlt-badapp", check=False)
+    assert run.returncode != 0
+    assert "ports" in run.stderr and "not honoured" in run.stderr
+    assert "dlt-no-such-image:1 is not on this engine" in run.stderr
+    assert lab_objects(client, "dlt-badapp") == {"containers": [], "networks": [], "volumes": []}
+
+
+def _row_of(table: str, replica: str) -> str:
+    return next((line for line in table.splitlines() if replica in line), "")
+
+
+def _time(stamp: str) -> float:
+    """Docker's RFC 3339 times with nanoseconds, as seconds."""
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(whole + "+00:00").timestamp() + float(f"0.{fraction or 0}")
