@@ -19,6 +19,10 @@ SPEC = f"{PREFIX}.spec"
 SERVICE = f"{PREFIX}.service"
 REPLICA = f"{PREFIX}.replica"
 """On an app's proc: its service and its own name (front, front-2)."""
+OWNER = f"{PREFIX}.owner"
+"""On a lab's internet network, when its maker asked: who that is (the pytest plugin
+writes `pytest pid=PID start=TICKS`, so a later session can remove labs whose
+session died)."""
 BUILT_FOR = f"{PREFIX}.built-for"
 """On an image built from an app's compose file: the lab it was built for (down removes it)."""
 

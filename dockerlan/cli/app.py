@@ -18,7 +18,6 @@ from rich.text import Text
 from dockerlan import __version__
 from dockerlan.errors import DockerlanError, StepError
 from dockerlan.plan.request import LabRequest
-from dockerlan.plan.spec import parse_cidr, parse_mode, validate_lab_name
 
 app = typer.Typer(
     name="dockerlan",
@@ -59,15 +58,7 @@ def read_request(
     image: str | None = None,
 ) -> LabRequest:
     """The options as a request; malformed values are refused before any engine call."""
-    return LabRequest(
-        name=validate_lab_name(name),
-        hosts=hosts,
-        procs=procs,
-        internet_cidr=parse_cidr(internet_cidr, "--internet-cidr") if internet_cidr else None,
-        lan_cidr=parse_cidr(lan_cidr, "--lan-cidr") if lan_cidr else None,
-        image=image,
-        mode=parse_mode(mode) if mode else None,
-    )
+    return LabRequest.from_options(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
 
 
 def user_errors(fn: F) -> F:

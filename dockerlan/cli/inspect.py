@@ -16,13 +16,9 @@ from dockerlan.plan.spec import DEFAULT_LAB
 @user_errors
 def ping_matrix(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
     """Every proc pings every other, all at once; exit 1 if any pair did not answer."""
-    from dockerlan.engine import connect
-    from dockerlan.lab.matrix import ping_matrix as probe
-    from dockerlan.lab.status import require_lab
+    from dockerlan.api import Lab
 
-    engine = connect()
-    state = require_lab(engine, name, deep=False)  # the sweep lists the procs itself
-    matrix = probe(engine, state)
+    matrix = Lab(name).ping_matrix()
     if as_json:
         print(json.dumps(matrix.to_json()))
     elif matrix.pairs:
@@ -43,10 +39,9 @@ def ping_matrix(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> 
 @user_errors
 def status(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
     """Hosts with their addresses and kernel routes, procs with theirs."""
-    from dockerlan.engine import connect
-    from dockerlan.lab.status import require_lab
+    from dockerlan.api import Lab
 
-    state = require_lab(connect(), name)
+    state = Lab(name).status()
     if as_json:
         print(json.dumps(render.status_json(state)))
         return
@@ -66,16 +61,12 @@ def exec_command(
     ] = False,
 ) -> None:
     """Run a command in a host or proc; its output and exit code pass through."""
-    from dockerlan.engine import connect
-    from dockerlan.lab import execute
-    from dockerlan.lab.status import require_lab
+    from dockerlan.api import Lab
 
-    engine = connect()
-    state = require_lab(engine, name, current=True)  # an app's replica names, too
     if command and command[0] == "--":
         command = command[1:]
     tty = sys.stdin.isatty() and sys.stdout.isatty()
-    raise typer.Exit(execute.run(engine, state, target, command, tty or interactive, tty))
+    raise typer.Exit(Lab(name).interactive(target, command, tty or interactive, tty))
 
 
 @user_errors
@@ -84,19 +75,16 @@ def ps(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
 
     Exits 1 if a host could not be asked.
     """
-    from dockerlan.engine import connect
-    from dockerlan.lab import ps as listing
-    from dockerlan.lab.status import require_lab
+    from dockerlan.api import Lab
 
-    state = require_lab(connect(), name, current=True)
-    rows = listing.rows(state)
-    unseen = listing.unseen_hosts(state)
+    found = Lab(name).ps()
     if as_json:
-        print(json.dumps({"lab": name, "procs": [r.to_json() for r in rows], "unseen": unseen}))
+        procs = [r.to_json() for r in found.rows]
+        print(json.dumps({"lab": name, "procs": procs, "unseen": list(found.unseen)}))
     else:
-        out.print(render.ps_table(rows, name))
-    if unseen:
-        err.print(f"[red]not seen: {', '.join(unseen)} (not running or not set up)[/]")
+        out.print(render.ps_table(list(found.rows), name))
+    if found.unseen:
+        err.print(f"[red]not seen: {', '.join(found.unseen)} (not running or not set up)[/]")
         raise typer.Exit(1)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
-from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,11 +18,12 @@ from dockerlan.cli.app import (
     QuietOption,
     err,
     out,
-    read_request,
     user_errors,
 )
 from dockerlan.cli.progress import Phases
-from dockerlan.plan.request import LabRequest
+
+if TYPE_CHECKING:
+    from dockerlan.api import Lab
 from dockerlan.plan.spec import (
     DEFAULT_HOSTS,
     DEFAULT_LAB,
@@ -76,14 +76,23 @@ def up(
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
     """Create a lab, or converge a running one: what is not given, it keeps."""
+    from dockerlan.api import Lab
+
     # Every check that needs no engine comes first, so bad input touches nothing.
-    base = _lab_file(lab_file)
-    request = read_request(
-        name or base.name, hosts, procs, internet_cidr, lan_cidr, mode, image
-    ).over(base)
-    request.new_spec()
+    phases = Phases(err, quiet=quiet)
+    lab = Lab(
+        name,
+        file=_lab_file(lab_file),
+        hosts=hosts,
+        procs=procs,
+        internet_cidr=internet_cidr,
+        lan_cidr=lan_cidr,
+        mode=mode,
+        image=image,
+        progress=phases,
+    )
     changes_size = hosts is not None or procs is not None or lab_file is not None
-    _bring_up(request, quiet, timings, changes_size)
+    _bring_up(lab, phases, timings, changes_size)
 
 
 @user_errors
@@ -116,32 +125,30 @@ def deploy(
     Replicas go where the file places them; the lab is made if missing, and a
     running lab's procs are replaced by the app's.
     """
-    from dockerlan.plan import compose
+    from dockerlan.api import Lab
 
-    lab = validate_lab_name(name or DEFAULT_LAB)
-    found = compose.read(compose_file, lab)
-    request = replace(
-        read_request(lab, hosts, None, internet_cidr, lan_cidr, mode),
-        app=found.app,
-        warnings=found.warnings,
-    )
-    request.new_spec()
-    _bring_up(request, quiet, timings, changes_size=True)
-
-
-def _bring_up(request: LabRequest, quiet: bool, timings: bool, changes_size: bool) -> None:
-    """Run `up` with the terminal's progress, then say what the lab is now."""
-    from dockerlan.engine import connect
-    from dockerlan.lab.up import up as bring_up
-
-    name = request.name
     phases = Phases(err, quiet=quiet)
-    for warning in request.warnings:
+    lab = Lab(
+        name,
+        compose=compose_file,
+        hosts=hosts,
+        internet_cidr=internet_cidr,
+        lan_cidr=lan_cidr,
+        mode=mode,
+        progress=phases,
+    )
+    _bring_up(lab, phases, timings, changes_size=True)
+
+
+def _bring_up(lab: Lab, phases: Phases, timings: bool, changes_size: bool) -> None:
+    """Run `up` with the terminal's progress, then say what the lab is now."""
+    name = lab.name
+    for warning in lab.request.warnings:
         phases.warn(warning, "")
-    engine = connect()
     _terminate_as_interrupt()
-    result = bring_up(engine, request, phases)
-    if quiet:
+    result = lab.up().result
+    assert result is not None
+    if phases.quiet:
         return
     spec = result.plan.spec
     if result.action != "created" and not changes_size:
@@ -167,14 +174,14 @@ def labfile_name() -> str:
     return DEFAULT_NAME
 
 
-def _lab_file(path: Path | None) -> LabRequest:
-    """The request of the lab file given, or of dockerlan.yml here; an empty one without."""
+def _lab_file(path: Path | None) -> Path | None:
+    """The lab file given, or dockerlan.yml here if there is one."""
     from dockerlan.plan import labfile
 
     if path is None and Path(labfile.DEFAULT_NAME).is_file():
         path = Path(labfile.DEFAULT_NAME)
         err.print(f"[dim]lab file: {path}[/]")
-    return labfile.read(path) if path is not None else LabRequest()
+    return path
 
 
 def _terminate_as_interrupt() -> None:
@@ -195,15 +202,12 @@ def down(
     quiet: QuietOption = False,
 ) -> None:
     """Remove everything a lab created (found by its labels); safe to run twice."""
-    from dockerlan.engine import connect
-    from dockerlan.lab.down import down as take_down
-    from dockerlan.lab.status import lab_names
+    from dockerlan.api import Lab, labs
 
     if not all_labs:
         validate_lab_name(name)
-    engine = connect()
-    for lab in lab_names(engine) if all_labs else [name]:
-        removed = take_down(engine, lab)
+    for lab in [state.name for state in labs()] if all_labs else [name]:
+        removed = Lab(lab).down()
         if quiet:
             continue
         if removed.removed_anything:
@@ -219,17 +223,14 @@ def down(
 @user_errors
 def list_labs(as_json: JsonOption = False) -> None:
     """The labs on this engine, with their size and state."""
-    from dockerlan.engine import connect
-    from dockerlan.lab.status import lab_names, read_lab
+    from dockerlan.api import labs
 
-    engine = connect()
     rows = []
-    for lab in lab_names(engine):
-        state = read_lab(engine, lab)
+    for state in labs():
         spec = state.spec
         rows.append(
             {
-                "lab": lab,
+                "lab": state.name,
                 "hosts": len(state.hosts),
                 "procs": sum(len(h.procs) for h in state.hosts),
                 "mode": str(spec.mode) if spec else None,

@@ -57,16 +57,13 @@ def show(
         request = read_request(name, hosts, procs, internet_cidr, lan_cidr, mode)
         plan = plan_lab(request.new_spec())
     else:
-        from dockerlan.engine import connect
-        from dockerlan.lab.snapshot import observe
+        from dockerlan.api import Lab
 
-        snapshot = observe(connect(), name, current=True)
-        if snapshot.spec is None or not snapshot.hosts:
-            raise DockerlanError(
-                f"no lab named {name!r} is running",
-                hint="`dockerlan show --hosts N --procs M` draws a plan without a lab",
-            )
-        plan = plan_lab(snapshot.spec)
+        try:
+            plan = Lab(name).plan
+        except DockerlanError as exc:
+            hint = "`dockerlan show --hosts N --procs M` draws a plan without a lab"
+            raise DockerlanError(exc.message, hint=hint) from None
     renderers = {
         DrawingFormat.text: lambda: drawing.draw_text(plan, out.width if out_file is None else 100),
         DrawingFormat.svg: lambda: drawing.to_svg(plan),

@@ -54,7 +54,8 @@ def status_json(state: LabState) -> dict[str, object]:
                 "routes": list(h.routes),
                 "peers": list(h.peers),
                 "procs": [
-                    {"name": p.name, "address": p.address, "state": p.state} for p in h.procs
+                    {"name": p.name, "address": p.address, "state": p.state, "health": p.health}
+                    for p in h.procs
                 ],
             }
             for h in state.hosts

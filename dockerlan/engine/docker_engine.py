@@ -191,6 +191,10 @@ class DockerEngine:
         with _refusals(f"start {container_id[:12]}"):
             self.api.start(container_id)
 
+    def stop(self, container_id: str) -> None:
+        with _refusals(f"stop {container_id[:12]}"):
+            self.api.stop(container_id, timeout=1)
+
     def remove_container(self, container_id: str) -> None:
         with _refusals(f"remove container {container_id[:12]}"), _gone_is_fine():
             self.api.remove_container(container_id, force=True, v=True)
@@ -205,18 +209,40 @@ class DockerEngine:
 
     # ---- inside containers --------------------------------------------------
 
-    def exec(self, container: str, argv: list[str], check: bool = True) -> ExecResult:
+    def exec(
+        self,
+        container: str,
+        argv: list[str],
+        check: bool = True,
+        apart: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
         with _refusals(f"run {argv[0]} in {container}"):
-            exec_id = self._exec_create(container, argv)
-            output = (self.api.exec_start(exec_id) or b"").decode(errors="replace")
+            exec_id = self._exec_create(container, argv, env)
+            if apart:
+                out, errs = self.api.exec_start(exec_id, demux=True)
+            else:
+                out, errs = self.api.exec_start(exec_id), b""
             code = int(self.api.exec_inspect(exec_id).get("ExitCode") or 0)
+        result = ExecResult(
+            code, (out or b"").decode(errors="replace"), (errs or b"").decode(errors="replace")
+        )
         if check and code != 0:
             raise StepError(
                 f"{' '.join(argv[:3])} failed in {container} (exit {code})",
                 command=" ".join(argv),
-                output=output,
+                output=result.output,
             )
-        return ExecResult(code, output)
+        return result
+
+    def get_archive(self, container: str, path: str) -> bytes:
+        try:
+            stream, _ = self.api.get_archive(container, path)
+            return b"".join(stream)
+        except docker.errors.NotFound:
+            raise EngineError(f"{path} is not in {container}") from None
+        except docker.errors.DockerException as exc:
+            raise _engine_error(f"copy {path} out of {container}", exc) from None
 
     def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:
         with _refusals(f"run {argv[0]} in {container}"):
@@ -228,9 +254,11 @@ class DockerEngine:
         with _refusals(f"run {argv[0]} in {container}"):
             return terminal.run(self.api, container, argv, stdin, tty)
 
-    def _exec_create(self, container: str, argv: list[str]) -> str:
+    def _exec_create(
+        self, container: str, argv: list[str], env: Mapping[str, str] | None = None
+    ) -> str:
         try:
-            return str(self.api.exec_create(container, argv)["Id"])
+            return str(self.api.exec_create(container, argv, environment=dict(env or {}))["Id"])
         except docker.errors.NotFound:
             raise EngineError(f"container {container} does not exist") from None
 

@@ -152,6 +152,11 @@ class FakeEngine:
         self.containers_[record.id] = FakeContainer(record)
         return record
 
+    def stop(self, container_id: str) -> None:
+        box = self._find(container_id)
+        self._act("stop", box.record.name)
+        box.record = replace(box.record, state="exited")
+
     def start(self, container_id: str) -> None:
         box = self._find(container_id)
         self._act("start", box.record.name)
@@ -175,9 +180,27 @@ class FakeEngine:
 
     # ---- inside containers --------------------------------------------------
 
-    def exec(self, container: str, argv: list[str], check: bool = True) -> ExecResult:
+    def exec(
+        self,
+        container: str,
+        argv: list[str],
+        check: bool = True,
+        apart: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
         output = "\n".join(self.exec_lines(container, argv))
         return ExecResult(0, output)
+
+    def get_archive(self, container: str, path: str) -> bytes:
+        box = self._find(container)
+        if path not in box.files:
+            raise EngineError(f"{path} is not in {container}")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            member = tarfile.TarInfo(Path(path).name)
+            member.size = len(box.files[path])
+            tar.addfile(member, io.BytesIO(box.files[path]))
+        return buffer.getvalue()
 
     def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:
         box = self._find(container)

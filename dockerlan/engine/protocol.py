@@ -78,6 +78,10 @@ class Engine(Protocol):
 
     def start(self, container_id: str) -> None: ...
 
+    def stop(self, container_id: str) -> None:
+        """Stop a container (hosts stop at once: their stop signal is SIGKILL)."""
+        ...
+
     def remove_container(self, container_id: str) -> None:
         """Force-remove, with its anonymous volumes; gone already is fine."""
         ...
@@ -87,8 +91,20 @@ class Engine(Protocol):
     def remove_volume(self, name: str) -> None: ...
 
     # ---- inside containers --------------------------------------------------
-    def exec(self, container: str, argv: list[str], check: bool = True) -> ExecResult:
-        """Run and wait; with check, a non-zero exit is a StepError carrying the output."""
+    def exec(
+        self,
+        container: str,
+        argv: list[str],
+        check: bool = True,
+        apart: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
+        """Run and wait; with check, a non-zero exit is a StepError carrying the output;
+        `apart` keeps stderr apart from stdout; env is added to the command's."""
+        ...
+
+    def get_archive(self, container: str, path: str) -> bytes:
+        """A tar of a file or folder of a container (`docker cp` out)."""
         ...
 
     def exec_lines(self, container: str, argv: list[str]) -> Generator[str, None, None]:

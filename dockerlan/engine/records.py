@@ -50,8 +50,20 @@ class Image:
 
 @dataclass(frozen=True)
 class ExecResult:
+    """A finished command: its exit code and output (stderr kept apart where asked)."""
+
     exit_code: int
-    output: str
+    stdout: str
+    stderr: str = ""
+
+    @property
+    def rc(self) -> int:
+        return self.exit_code
+
+    @property
+    def output(self) -> str:
+        """Both streams: the one text a failure is explained with."""
+        return self.stdout + self.stderr
 
 
 @dataclass(frozen=True)

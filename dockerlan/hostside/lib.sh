@@ -434,3 +434,17 @@ retry() {
         ping_all "$RETRY_ROUND"
     rm -f "$wanted"
 }
+
+# signal MARK SIGNAL: send SIGNAL to every process of this host, its procs'
+# included (their PID namespaces nest in the host's), that a detached exec
+# started with DOCKERLAN_EXEC=MARK in its environment (the Python API's
+# `Lab.spawn`); children inherit the mark, so they get it too.
+signal_marked() {
+    local mark=$1 signal=$2 file pid count=0
+    for file in /proc/[0-9]*/environ; do
+        tr '\0' '\n' <"$file" 2>/dev/null | grep -qxF "DOCKERLAN_EXEC=$mark" || continue
+        pid=${file#/proc/}
+        kill "-$signal" "${pid%/environ}" 2>/dev/null && count=$((count + 1))
+    done
+    say signalled "$count"
+}

@@ -26,6 +26,7 @@ Records of the readers:
     routes JSON               `ip -j route show` of the host
     peers JSON                `bridge -j fdb show dev vxlan0`, or [] without one
     ping SRC ADDR : RTT...    fping -C of one source to one target ('-' when lost)
+    signalled COUNT           how many processes `signal` reached
 """
 
 from __future__ import annotations

@@ -66,6 +66,30 @@ class Matrix:
     def retried(self) -> int:
         return sum(p.retried for p in self.pairs)
 
+    @property
+    def failures(self) -> list[Pair]:
+        return [p for p in self.pairs if not p.ok]
+
+    @property
+    def all_ok(self) -> bool:
+        """Every pair answered, nothing was down, and there was a pair to ask."""
+        return bool(self.pairs) and not self.failures and not self.down
+
+    def assert_all(self) -> None:
+        """AssertionError naming what failed (for a test), unless every pair answered."""
+        if self.all_ok:
+            return
+        problems = []
+        if not self.pairs:
+            problems.append("no pairs to ping: the lab has fewer than two procs")
+        if self.failures:
+            shown = ", ".join(f"{p.src}->{p.dst}" for p in self.failures[:20])
+            more = f" and {len(self.failures) - 20} more" if len(self.failures) > 20 else ""
+            problems.append(f"{len(self.failures)}/{len(self.pairs)} pairs failed: {shown}{more}")
+        if self.down:
+            problems.append(f"down: {', '.join(self.down)}")
+        raise AssertionError(f"lab {self.lab}: " + "; ".join(problems))
+
     def to_json(self) -> dict[str, object]:
         return {
             "lab": self.lab,

@@ -6,6 +6,7 @@ A proc whose host could not be asked is listed as unknown, never as running.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from dockerlan.lab.status import LabState
@@ -24,6 +25,23 @@ class Row:
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: tuple[Row, ...]
+    unseen: tuple[str, ...]
+    """Hosts that could not say how their procs are: not running or not set up."""
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def replica(self, name: str) -> Row:
+        return next(r for r in self.rows if name in (r.replica, r.proc))
+
+
+def listing(state: LabState) -> Listing:
+    return Listing(tuple(rows(state)), tuple(h.name for h in state.hosts if not h.ready))
 
 
 def rows(state: LabState) -> list[Row]:
@@ -60,11 +78,6 @@ def rows(state: LabState) -> list[Row]:
             found.append(Row("", "", name, host_state.name, report.address, report.state, ""))
     order = {s.name: i for i, s in enumerate(state.spec.app.services)} if state.spec.app else {}
     return sorted(found, key=lambda r: (order.get(r.service, len(order)), _index(r.proc)))
-
-
-def unseen_hosts(state: LabState) -> list[str]:
-    """Hosts that could not say how their procs are: not running or not set up."""
-    return [h.name for h in state.hosts if not h.ready]
 
 
 def _index(name: str) -> int:

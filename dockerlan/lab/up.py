@@ -104,6 +104,7 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
                 if image != DEFAULT_PROC_IMAGE and image not in built:  # built in the first phase
                     require_image(engine, image)
             apply = Apply(engine, plan, snapshot, decision, progress, ledger, machine)
+            apply.owner = request.owner
             apply.make_internet()
         changed = apply.run()
     except BaseException:
@@ -152,6 +153,7 @@ class Apply:
 
     delivery: ImageDelivery
     """Every image the lab's procs run, for the hosts that lack them."""
+    owner: str | None = None
     steps: Steps
 
     def __init__(
@@ -211,6 +213,7 @@ class Apply:
                     labels.LAB: spec.name,
                     labels.ROLE: labels.ROLE_INTERNET,
                     labels.SPEC: spec.to_json(),
+                    **({labels.OWNER: self.owner} if self.owner else {}),
                 },
                 # An overlay's tunnels run between host addresses only; a routed
                 # lab's procs cross the internet, which an internal network drops.

@@ -6,7 +6,7 @@ settings, so `up --name LAB` alone never resizes or re-addresses it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from ipaddress import IPv4Network
 
@@ -23,6 +23,9 @@ from dockerlan.plan.spec import (
     Workload,
     choose_internet_cidr,
     find_overlap,
+    parse_cidr,
+    parse_mode,
+    validate_lab_name,
     validate_spec,
 )
 
@@ -47,13 +50,46 @@ class LabRequest:
     """An application to deploy: its replicas become the lab's procs."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """What reading it found that cannot be honoured (compose keys), one line each."""
+    owner: str | None = field(default=None, compare=False)
+    """Who made the lab, for a reaper of labs whose maker died (labels.OWNER)."""
+
+    @classmethod
+    def from_options(
+        cls,
+        name: str,
+        hosts: int | None = None,
+        procs: int | None = None,
+        internet_cidr: str | IPv4Network | None = None,
+        lan_cidr: str | IPv4Network | None = None,
+        mode: str | None = None,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> LabRequest:
+        """Settings as a user gives them (texts): malformed ones are refused here, before
+        any engine call, with the option's name."""
+
+        def cidr(value: str | IPv4Network | None, option: str) -> IPv4Network | None:
+            return parse_cidr(str(value), option) if value is not None else None
+
+        return cls(
+            name=validate_lab_name(name),
+            hosts=hosts,
+            procs=procs,
+            internet_cidr=cidr(internet_cidr, "--internet-cidr"),
+            lan_cidr=cidr(lan_cidr, "--lan-cidr"),
+            image=image,
+            mode=parse_mode(mode) if mode else None,
+            command=tuple(command) if command is not None else None,
+            env=tuple(sorted(env.items())) if env is not None else None,
+        )
 
     def given(self) -> dict[str, object]:
         """The settings the user gave."""
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if getattr(self, f.name) is not None and f.name != "warnings"
+            if getattr(self, f.name) is not None and f.name not in ("warnings", "owner")
         }
 
     def over(self, base: LabRequest) -> LabRequest:

@@ -1,0 +1,424 @@
+"""The Python API: a lab as an object, for scripts and test suites.
+
+    from dockerlan import Lab
+
+    with Lab("demo", hosts=3, procs=2) as lab:      # up on entry, down on exit
+        lab.ping_matrix().assert_all()
+        print(lab.exec("p0", "ping", "-c1", "p5").stdout)
+
+Each verb is the command line's own (the CLI is a thin layer over this
+class); nothing is printed unless a `progress` is given; failures are
+dockerlan's exceptions (DockerlanError and its kinds) with the CLI's one-line
+messages. `Lab.attach(name)` works on a lab that is already running.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import tarfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from dockerlan.engine import Engine, ExecResult
+from dockerlan.errors import DockerlanError
+from dockerlan.lab.down import DownResult
+from dockerlan.lab.matrix import Matrix
+from dockerlan.lab.progress import Progress
+from dockerlan.lab.ps import Listing
+from dockerlan.lab.status import LabState
+from dockerlan.lab.up import UpResult
+from dockerlan.plan.layout import HostPlan, LabPlan, ProcPlan, plan_lab
+from dockerlan.plan.request import LabRequest
+from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
+
+__all__ = ["DockerlanError", "ExecResult", "Lab", "Matrix", "Process"]
+
+MARK_VARIABLE = "DOCKERLAN_EXEC"
+"""Set in a detached command's environment, so its host can find it to stop it."""
+
+
+class Lab:
+    """One lab, by name: its settings for `up`, and every verb on it."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        file: str | Path | None = None,
+        hosts: int | None = None,
+        procs: int | None = None,
+        mode: str | None = None,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        internet_cidr: str | None = None,
+        lan_cidr: str | None = None,
+        compose: str | Path | None = None,
+        owner: str | None = None,
+        engine: Engine | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Settings not given keep a running lab's own (or take defaults for a new one);
+        given with a lab `file`, they override it (as `up -f FILE --hosts N` does).
+        `compose` names a compose file whose app the lab runs (as `deploy`); `owner`
+        labels a new lab with who made it (see labels.OWNER). The name defaults to the
+        file's, else dockerlan's default."""
+        from dockerlan.plan import labfile
+
+        base = labfile.read(Path(file)) if file is not None else LabRequest()
+        request = LabRequest.from_options(
+            name or base.name, hosts, procs, internet_cidr, lan_cidr, mode, image, command, env
+        ).over(base)
+        if compose is not None:
+            request = _with_app(request, Path(compose))
+        if owner is not None:
+            request = replace(request, owner=owner)
+        request.new_spec()  # a bad setting fails here, before any engine call
+        self._init(request, engine, progress)
+
+    @classmethod
+    def from_request(
+        cls, request: LabRequest, engine: Engine | None = None, progress: Progress | None = None
+    ) -> Lab:
+        """The lab a request describes (the command line's options, a lab file's keys)."""
+        request.new_spec()
+        lab = cls.__new__(cls)
+        lab._init(request, engine, progress)
+        return lab
+
+    def _init(self, request: LabRequest, engine: Engine | None, progress: Progress | None) -> None:
+        self.request = request
+        self.name = request.name
+        self.progress = progress
+        self._engine = engine
+        self._plan: LabPlan | None = None
+        self.result: UpResult | None = None
+        """What the last `up` did: its plan, and created, converged or unchanged."""
+
+    @classmethod
+    def from_file(cls, path: str | Path, **settings: Any) -> Lab:
+        """The lab a lab file describes (`dockerlan up -f`); settings override it."""
+        return cls(file=path, **settings)
+
+    @classmethod
+    def attach(cls, name: str = DEFAULT_LAB, engine: Engine | None = None) -> Lab:
+        """A running lab, to look into or change; DockerlanError if there is none."""
+        lab = cls(name, engine=engine)
+        lab.status()
+        return lab
+
+    # ---- the lab's life ----------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from dockerlan.engine import connect
+
+            self._engine = connect()
+        return self._engine
+
+    def up(self) -> Lab:
+        """Create the lab, or converge it to these settings; returns the lab."""
+        from dockerlan.lab.up import up
+
+        self.result = up(self.engine, self.request, self.progress)
+        self._plan = self.result.plan
+        return self
+
+    def deploy(self, compose_file: str | Path) -> Lab:
+        """Run a compose app on the lab (made if missing): its replicas become the procs."""
+        self.request = _with_app(self.request, Path(compose_file))
+        self.request.new_spec()
+        return self.up()
+
+    def down(self) -> DownResult:
+        """Remove everything the lab created; safe to call twice."""
+        from dockerlan.lab.down import down
+
+        self._plan = None
+        return down(self.engine, self.name)
+
+    def __enter__(self) -> Lab:
+        try:
+            return self.up()
+        except BaseException:
+            self.down()  # a failed or interrupted up leaves nothing (its own rollback aside)
+            raise
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.down()
+
+    def stop(self, host: str) -> None:
+        """Stop a host, as if its machine went off: its procs stop with it."""
+        self.engine.stop(self._host(host).container)
+
+    def start(self, host: str, timeout: float = 120) -> None:
+        """Start a stopped host and wait until it has set itself up again: the same
+        addresses, routes and names; DockerlanError if its setup fails or takes too long."""
+        import time
+
+        self.engine.start(self._host(host).container)
+        deadline = time.monotonic() + timeout
+        while True:
+            state = next(h for h in self.status().hosts if h.name == host)
+            if state.ready:
+                return
+            if state.setup.startswith("failed"):
+                raise DockerlanError(f"host {host} came back, and its setup {state.setup}")
+            if time.monotonic() > deadline:
+                raise DockerlanError(f"host {host} is not set up {timeout:.0f} s after its start")
+            time.sleep(0.2)
+
+    def _host(self, name: str) -> HostPlan:
+        for host in self.plan.hosts:
+            if host.name == name:
+                return host
+        raise DockerlanError(f"{name!r} is not a host of lab {self.name} ({', '.join(self.hosts)})")
+
+    # ---- looking -----------------------------------------------------------------------
+
+    def status(self) -> LabState:
+        """Hosts, their routes and procs as their kernels and engines report them now."""
+        from dockerlan.lab.status import require_lab
+
+        state = require_lab(self.engine, self.name, current=True)
+        if state.spec is not None:
+            self._plan = plan_lab(state.spec)
+        return state
+
+    def ping_matrix(self) -> Matrix:
+        """Every proc pings every other; `.assert_all()` fails naming what did not answer."""
+        from dockerlan.lab.matrix import ping_matrix
+        from dockerlan.lab.status import require_lab
+
+        return ping_matrix(self.engine, require_lab(self.engine, self.name, deep=False))
+
+    def ps(self) -> Listing:
+        """Each proc with the app's service and replica it runs, its state and health, and
+        the hosts that could not be asked (`.unseen`)."""
+        from dockerlan.lab import ps
+
+        return ps.listing(self.status())
+
+    @property
+    def plan(self) -> LabPlan:
+        """Every name and address of the lab as its last `up` made it."""
+        if self._plan is None:
+            from dockerlan.lab.status import require_lab
+
+            state = require_lab(self.engine, self.name, deep=False, current=True)
+            if state.spec is None:
+                raise DockerlanError(f"lab {self.name} has no plan: it was never fully made")
+            self._plan = plan_lab(state.spec)
+        return self._plan
+
+    @property
+    def spec(self) -> LabSpec:
+        return self.plan.spec
+
+    @property
+    def hosts(self) -> list[str]:
+        return [h.name for h in self.plan.hosts]
+
+    @property
+    def procs(self) -> list[str]:
+        return [p.name for p in self.plan.procs]
+
+    def address(self, name: str) -> str:
+        """The address of a host (on the internet), a proc or a replica (on its LAN)."""
+        plan = self.plan
+        for host in plan.hosts:
+            if host.name == name:
+                return str(host.address)
+        return str(self._proc(name).address)
+
+    def host_of(self, proc: str) -> str:
+        return self._proc(proc).host
+
+    def _proc(self, name: str) -> ProcPlan:
+        for proc in self.plan.procs:
+            if name in proc.names:
+                return proc
+        raise DockerlanError(f"{name!r} is neither a host, a proc nor a replica of lab {self.name}")
+
+    # ---- running things in it ----------------------------------------------------------
+
+    def exec(self, target: str, *argv: str, check: bool = False) -> ExecResult:
+        """Run a command in a host, proc or replica and wait: ExecResult(rc, stdout, stderr).
+        With check, a non-zero exit raises StepError."""
+        return self.spawn(target, *argv).wait(check=check)
+
+    def spawn(self, target: str, *argv: str) -> Process:
+        """Start a command and return at once: a Process to wait for or stop."""
+        if not argv:
+            raise DockerlanError("no command given")
+        return Process(self, target, list(argv))
+
+    def interactive(self, target: str, argv: Sequence[str], stdin: bool, tty: bool) -> int:
+        """A command with this terminal attached (the CLI's exec); its exit code."""
+        from dockerlan.lab import execute
+
+        return execute.run(self.engine, self.status(), target, list(argv), stdin, tty)
+
+    def _where(
+        self, target: str, argv: list[str], mark: str
+    ) -> tuple[str, list[str], dict[str, str]]:
+        """The host container to exec in, the argv there, and its environment."""
+        plan = self.plan
+        for host in plan.hosts:
+            if host.name == target:
+                return host.container, argv, {MARK_VARIABLE: mark}
+        proc = self._proc(target)
+        container = next(h.container for h in plan.hosts if h.name == proc.host)
+        return container, ["docker", "exec", "-e", f"{MARK_VARIABLE}={mark}", proc.name, *argv], {}
+
+    # ---- files -------------------------------------------------------------------------
+
+    def copy_to(self, target: str, source: str | Path, folder: str) -> None:
+        """Copy a file or folder of this machine into a folder of a host, proc or replica."""
+        source = Path(source)
+        if not source.exists():
+            raise DockerlanError(f"{source} does not exist")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(source, arcname=source.name)
+        container, inner = self._via_host(target)
+        if inner is None:
+            self.engine.put_archive(container, folder, buffer.getvalue())
+            return
+        staging = f"/var/tmp/dockerlan-copy-{secrets.token_hex(4)}"
+        self.engine.exec(container, ["mkdir", "-p", staging])
+        try:
+            self.engine.put_archive(container, staging, buffer.getvalue())
+            self.engine.exec(
+                container, ["docker", "cp", f"{staging}/{source.name}", f"{inner}:{folder}"]
+            )
+        finally:
+            self.engine.exec(container, ["rm", "-rf", staging], check=False)
+
+    def copy_from(self, target: str, path: str, folder: str | Path) -> Path:
+        """Copy a file or folder of a host, proc or replica into a folder here; its new path."""
+        folder = Path(folder)
+        container, inner = self._via_host(target)
+        staging = f"/var/tmp/dockerlan-copy-{secrets.token_hex(4)}"
+        try:
+            if inner is not None:
+                self.engine.exec(container, ["mkdir", "-p", staging])
+                self.engine.exec(container, ["docker", "cp", f"{inner}:{path}", staging])
+                path = f"{staging}/{Path(path).name}"
+            archive = self.engine.get_archive(container, path)
+        finally:
+            if inner is not None:
+                self.engine.exec(container, ["rm", "-rf", staging], check=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+            top = tar.getnames()[0].split("/")[0]
+        return folder / top
+
+    def _via_host(self, target: str) -> tuple[str, str | None]:
+        """The host container of a target, and the proc inside it (None for a host)."""
+        plan = self.plan
+        for host in plan.hosts:
+            if host.name == target:
+                return host.container, None
+        proc = self._proc(target)
+        return next(h.container for h in plan.hosts if h.name == proc.host), proc.name
+
+    def __repr__(self) -> str:
+        return f"Lab({self.name!r})"
+
+
+class Process:
+    """A command started in a host or proc that runs while the caller goes on."""
+
+    def __init__(self, lab: Lab, target: str, argv: list[str]) -> None:
+        self.lab = lab
+        self.target = target
+        self.argv = argv
+        self._mark = secrets.token_hex(8)
+        self.container, command, env = lab._where(target, argv, self._mark)
+        self._result: ExecResult | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(command, env), daemon=True)
+        self._thread.start()
+
+    def _run(self, command: list[str], env: dict[str, str]) -> None:
+        try:
+            self._result = self.lab.engine.exec(
+                self.container, command, check=False, apart=True, env=env
+            )
+        except BaseException as exc:  # handed to whoever waits
+            self._error = exc
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None, check: bool = False) -> ExecResult:
+        """Its result once it ends; TimeoutError if it runs past the timeout."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"{' '.join(self.argv)} in {self.target} still runs")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        if check and self._result.exit_code != 0:
+            from dockerlan.errors import StepError
+
+            raise StepError(
+                f"{' '.join(self.argv)} failed in {self.target} (exit {self._result.exit_code})",
+                command=" ".join(self.argv),
+                output=self._result.output,
+            )
+        return self._result
+
+    def stop(self, signal: str = "TERM", timeout: float = 10) -> ExecResult:
+        """Signal it (and what it started), then wait for its result."""
+        from dockerlan.hostside.protocol import events, new_token, reader_command
+
+        if self.running:
+            token = new_token()
+            found = self.lab.engine.exec(
+                self.container, reader_command("signal", token, self._mark, signal), check=False
+            )
+            reached = [e.words for e in events(found.output, token) if e.kind == "signalled"]
+            if not reached:
+                raise DockerlanError(f"could not signal {' '.join(self.argv)} in {self.target}")
+        return self.wait(timeout)
+
+
+def labs(engine: Engine | None = None) -> list[LabState]:
+    """Every lab on the engine, as `status` sees it."""
+    from dockerlan.engine import connect
+    from dockerlan.lab.status import lab_names, read_lab
+
+    engine = engine or connect()
+    return [read_lab(engine, name) for name in lab_names(engine)]
+
+
+def owners(engine: Engine | None = None) -> dict[str, str]:
+    """Lab -> who made it, for the labs whose maker said (Lab(owner=...))."""
+    from dockerlan import labels
+    from dockerlan.engine import connect
+
+    engine = engine or connect()
+    found = engine.networks({labels.LAB: None, labels.OWNER: None})
+    return {n.labels[labels.LAB]: n.labels[labels.OWNER] for n in found}
+
+
+def _with_app(request: LabRequest, path: Path) -> LabRequest:
+    from dockerlan.plan import compose
+
+    found = compose.read(path, request.name)
+    return replace(request, app=found.app, warnings=found.warnings)

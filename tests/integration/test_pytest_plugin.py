@@ -1,0 +1,299 @@
+"""The pytest plugin as users get it: pytest sessions in subprocesses, the plugin loaded
+through its entry point, against the real engine.
+
+Every lab these sessions make is named pyt-<token of the session>; each test notes
+the names it expects (`made`) and fails if any of them is left behind.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from labtools import TEST_LABEL
+
+from dockerlan import labels
+from dockerlan.api import Lab
+
+pytest_plugins = ["pytester"]
+
+SESSION_NAME = re.compile(r"pyt-[0-9a-f]{6}")
+SMALL = "[pytest]\ndockerlan_hosts = 2\ndockerlan_procs = 1\n"
+
+CONFTEST = """
+import pytest
+from dockerlan.pytest_plugin import STATE
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    # The session lab's name, for the test that ran this session to check.
+    with open("session.txt", "w") as out:
+        out.write(session.config.stash[STATE].session_name)
+"""
+
+
+def lab_names(client: docker.DockerClient, prefix: str) -> set[str]:
+    """Labs with any container, network or volume whose name starts with the prefix."""
+    where = {"label": [labels.LAB]}
+    found = [c["Labels"] for c in client.api.containers(all=True, filters=where)]
+    found += [n["Labels"] for n in client.api.networks(filters=where)]
+    found += [v["Labels"] for v in client.api.volumes(filters=where).get("Volumes") or []]
+    return {lab for lab in (f[labels.LAB] for f in found) if lab.startswith(prefix)}
+
+
+def owner_of(client: docker.DockerClient, lab: str) -> str:
+    networks = client.api.networks(filters={"label": [f"{labels.LAB}={lab}", labels.OWNER]})
+    assert len(networks) == 1, networks
+    return str(networks[0]["Labels"][labels.OWNER])
+
+
+def start_ticks(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+
+
+@pytest.fixture
+def made(client: docker.DockerClient) -> Iterator[list[str]]:
+    """The labs (name prefixes) a test's sessions made: any left afterwards is removed,
+    and fails the test."""
+    names: list[str] = []
+    yield names
+    left = set().union(*(lab_names(client, name) for name in names))
+    for lab in sorted(left):
+        Lab(lab).down()
+    assert not left, f"labs left behind: {sorted(left)}"
+
+
+@pytest.fixture
+def session(pytester: pytest.Pytester) -> Iterator[pytest.Pytester]:
+    """A folder for sessions whose conftest notes their lab's name."""
+    pytester.makeconftest(CONFTEST)
+    yield pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=600)
+
+
+def session_name(pytester: pytest.Pytester) -> str:
+    name = (pytester.path / "session.txt").read_text()
+    assert SESSION_NAME.fullmatch(name), name
+    return name
+
+
+def failure_of(output: str, title: str) -> str:
+    """One report of a failure or error: from its header to the next header."""
+    lines = output.splitlines()
+    header = re.compile(r"_{3,} (.+) _{3,}|={3,}.*")
+    begin = next(
+        i for i, line in enumerate(lines) if re.fullmatch(rf"_+ {re.escape(title)} _+", line)
+    )
+    end = next((i for i in range(begin + 1, len(lines)) if header.fullmatch(lines[i])), len(lines))
+    return "\n".join(lines[begin:end])
+
+
+def test_the_session_lab_is_up_for_the_session_and_removed_at_its_end(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    session.makeini(SMALL)
+    session.makepyfile(
+        test_lab="""
+        import os, socket
+        from dockerlan.api import owners
+
+        def test_lab(dockerlan_lab, request):
+            assert request.config.pluginmanager.get_plugin("dockerlan") is not None
+            assert (dockerlan_lab.hosts, dockerlan_lab.procs) == (["h0", "h1"], ["p0", "p1"])
+            assert dockerlan_lab.ping_matrix().all_ok
+            run = dockerlan_lab.exec("p0", "ping", "-c1", "p1")
+            assert run.rc == 0, run.output
+            pid = os.getpid()
+            start = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[19]
+            owner = f"pytest pid={pid} start={start} host={socket.gethostname()}"
+            assert owners()[dockerlan_lab.name] == owner
+        """
+    )
+    result = run(session)
+    made.append(session_name(session))
+    result.assert_outcomes(passed=1)
+    assert lab_names(client, made[0]) == set()
+
+
+def test_a_failing_tests_report_shows_the_state_of_the_labs_it_used(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    session.makeini(SMALL)
+    session.makepyfile(
+        test_fail="""
+        import pytest
+
+        def test_session_lab(dockerlan_lab):
+            assert dockerlan_lab.hosts == ["h0", "h1", "h2"]
+
+        def test_plain():
+            assert 1 == 2
+
+        @pytest.mark.dockerlan(hosts=2, procs=1)
+        def test_own_lab(dockerlan_own_lab, dockerlan_lab):
+            assert dockerlan_own_lab.name == dockerlan_lab.name + "-1"
+            lab = dockerlan_own_lab
+            assert (lab.hosts, lab.procs) == (["h0", "h1"], ["p0", "p1"])
+            dockerlan_own_lab.exec("h1", "docker", "kill", "p1", check=True)
+            assert dockerlan_own_lab.exec("p0", "ping", "-c1", "-W1", "p1").rc == 0
+        """
+    )
+    result = run(session)
+    name = session_name(session)
+    made.append(name)
+    result.assert_outcomes(failed=3)
+    output = result.stdout.str()
+
+    shared = failure_of(output, "test_session_lab")
+    assert f"- dockerlan lab {name} -" in shared
+    for line in (f"lab {name}: running", "h0: running; procs: p0 running", "h1: running"):
+        assert line in shared
+    assert "ping matrix: all 2 pairs answered" in shared
+
+    assert "dockerlan lab" not in failure_of(output, "test_plain")
+
+    own = failure_of(output, "test_own_lab")
+    assert f"- dockerlan lab {name} -" in own
+    assert f"- dockerlan lab {name}-1 -" in own
+    mine = own[own.index(f"dockerlan lab {name}-1 -") :]
+    assert "h1: running; procs: p1 exited" in mine
+    assert "ping matrix: not running: p1" in mine
+    assert lab_names(client, name) == set()
+
+
+def test_a_failed_up_errors_in_dockerlans_one_line_and_leaves_nothing(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    session.makeini(SMALL + "dockerlan_image = dockerlan-no-such-image:never\n")
+    session.makepyfile(
+        test_up="""
+        import pytest
+
+        def test_one(dockerlan_lab):
+            pass
+
+        @pytest.mark.dockerlan(hosts=1)
+        def test_marked(dockerlan_lab):
+            pass
+
+        @pytest.mark.dockerlan(host=2)
+        def test_typo(dockerlan_own_lab):
+            pass
+        """
+    )
+    result = run(session)
+    made.append(session_name(session))
+    result.assert_outcomes(errors=3, warnings=1)
+    up_failed = "dockerlan: image dockerlan-no-such-image:never is not on this engine (*)"
+    result.stdout.fnmatch_lines(
+        [
+            "*mark.dockerlan configures dockerlan_own_lab and dockerlan_lab_factory*",
+            "*short test summary info*",
+        ]
+    )
+    output = result.stdout.str()
+    for test in ("test_one", "test_marked", "test_typo"):
+        report = failure_of(output, f"ERROR at setup of {test}").splitlines()
+        assert len(report) == 2, report  # its header, and dockerlan's one line
+        if test != "test_typo":
+            assert fnmatch.fnmatch(report[1], up_failed), report
+    assert report[1].startswith("@pytest.mark.dockerlan: unknown setting(s) host; known: hosts,")
+    assert "Traceback" not in result.stdout.str()
+    assert lab_names(client, made[0]) == set()
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_without_an_engine_tests_of_labs_are_skipped_or_fail_in_ci(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    monkeypatch.setenv("CI", ci)
+    pytester.makepyfile(
+        test_labs="""
+        def test_lab(dockerlan_lab):
+            pass
+
+        def test_factory(dockerlan_lab_factory):
+            dockerlan_lab_factory(hosts=1)
+
+        def test_plain():
+            pass
+        """
+    )
+    result = run(pytester, "-rs")
+    if ci:
+        result.assert_outcomes(passed=1, errors=2)
+        result.stdout.fnmatch_lines(["*no Docker engine answers:*(CI is set*"])
+    else:
+        result.assert_outcomes(passed=1, skipped=2)
+        result.stdout.fnmatch_lines(["SKIPPED*no Docker engine answers: *nonexistent*"])
+
+
+def test_a_session_removes_the_labs_of_dead_sessions_of_this_machine_only(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    session.makeini(SMALL)
+    session.makepyfile(
+        test_dies="""
+        import os, signal
+
+        def test_dies(dockerlan_lab):
+            os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        test_trivial="""
+        def test_nothing():
+            pass
+        """,
+    )
+    killed = run(session, "test_dies.py")
+    name = session_name(session)
+    made.append(name)
+    assert killed.ret == -signal.SIGKILL
+    pid = int(re.search(r"pid=(\d+)", owner_of(client, name)).group(1))  # type: ignore[union-attr]
+    assert not Path(f"/proc/{pid}").exists()
+    assert client.api.containers(all=True, filters={"label": [f"{labels.LAB}={name}"]})
+
+    # Half-made labs (their internet network only), of every kind of owner.
+    host, me = socket.gethostname(), os.getpid()
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    ticks = start_ticks(me)
+    owners = {
+        "stale-half": (f"pytest pid={ended.pid} start=1 host={host}", True),
+        "stale-reused": (f"pytest pid={me} start={int(ticks) + 1} host={host}", True),
+        "alive": (f"pytest pid={me} start={ticks} host={host}", False),
+        "elsewhere": (f"pytest pid={ended.pid} start=1 host=not-{host}", False),
+        "kept": (f"pytest-kept pid={ended.pid} start=1 host={host}", False),
+        "other-tool": (f"benchmark pid={ended.pid} start=1 host={host}", False),
+    }
+    for kind, (owner, _) in owners.items():
+        lab = f"{name}-{kind}"
+        made.append(lab)
+        client.networks.create(
+            f"{lab}-internet", labels={labels.LAB: lab, labels.OWNER: owner, TEST_LABEL: lab}
+        )
+
+    second = run(session, "test_trivial.py")
+    second.assert_outcomes(passed=1)
+    reported = next(line for line in second.stdout.lines if line.startswith("dockerlan: removed "))
+    assert f"{name} (pid {pid} ended)" in reported
+    assert f"{name}-stale-half (pid {ended.pid} ended)" in reported
+    assert f"{name}-stale-reused (pid {me} is another process now)" in reported
+    assert "could not remove" not in second.stdout.str()
+    assert lab_names(client, name) == {
+        f"{name}-{kind}" for kind in ("alive", "elsewhere", "kept", "other-tool")
+    }
+    for kind, (_, stale) in owners.items():
+        if not stale:
+            client.networks.get(f"{name}-{kind}-internet").remove()
