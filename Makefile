@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart test-stock
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery test-stock
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,10 @@ bench-cpu: setup
 ## Time for a lab to come back by itself after a host or engine restart (restarts the engine).
 bench-restart: setup
 	$(BIN)/python bench/restart.py
+
+## Ways to deliver a proc image into the hosts, timed side by side (8 hosts; not part of `make test`).
+bench-delivery: setup
+	$(BIN)/python bench/delivery.py
 
 ## make run and the machine-dependent tests in a stock Debian 12 VM (about an hour; not in CI).
 test-stock: setup

@@ -32,7 +32,8 @@ from dockerlan.lab.progress import Progress
 from dockerlan.lab.ps import Listing
 from dockerlan.lab.status import LabState
 from dockerlan.lab.up import UpResult
-from dockerlan.plan.layout import HostPlan, LabPlan, ProcPlan, plan_lab
+from dockerlan.plan.cuts import Cut
+from dockerlan.plan.layout import LabPlan, ProcPlan, plan_lab
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
 
@@ -158,32 +159,43 @@ class Lab:
     ) -> None:
         self.down()
 
-    def stop(self, host: str) -> None:
-        """Stop a host, as if its machine went off: its procs stop with it."""
-        self.engine.stop(self._host(host).container)
+    def stop(self, target: str) -> None:
+        """Stop a host (as if its machine went off: its procs stop with it) or a proc."""
+        from dockerlan.lab import power
 
-    def start(self, host: str, timeout: float = 120) -> None:
-        """Start a stopped host and wait until it has set itself up again: the same
-        addresses, routes and names; DockerlanError if its setup fails or takes too long."""
-        import time
+        power.act(self.engine, self.plan, "stop", target)
 
-        self.engine.start(self._host(host).container)
-        deadline = time.monotonic() + timeout
-        while True:
-            state = next(h for h in self.status().hosts if h.name == host)
-            if state.ready:
-                return
-            if state.setup.startswith("failed"):
-                raise DockerlanError(f"host {host} came back, and its setup {state.setup}")
-            if time.monotonic() > deadline:
-                raise DockerlanError(f"host {host} is not set up {timeout:.0f} s after its start")
-            time.sleep(0.2)
+    def start(self, target: str) -> None:
+        """Start a stopped host or proc; a host is waited for until it has set itself up
+        again (the same addresses, routes and names)."""
+        from dockerlan.lab import power
 
-    def _host(self, name: str) -> HostPlan:
-        for host in self.plan.hosts:
-            if host.name == name:
-                return host
-        raise DockerlanError(f"{name!r} is not a host of lab {self.name} ({', '.join(self.hosts)})")
+        power.act(self.engine, self.plan, "start", target)
+
+    def kill(self, target: str) -> None:
+        """Kill a host or proc at once (SIGKILL), as a crash would."""
+        from dockerlan.lab import power
+
+        power.act(self.engine, self.plan, "kill", target)
+
+    def partition(self, *groups: Sequence[str]) -> Cut:
+        """Cut groups of hosts or procs apart, both ways (a host stands for its procs too):
+        `lab.partition(["h0", "h1"], ["h2"])`; the cut, numbered for `heal`."""
+        from dockerlan.lab import partition
+
+        return partition.partition(self.engine, self.plan, tuple(tuple(g) for g in groups))
+
+    def heal(self, *numbers: int) -> list[Cut]:
+        """Undo these cuts, or all of them; the cuts healed."""
+        from dockerlan.lab import partition
+
+        return partition.heal(self.engine, self.plan, list(numbers) or None)
+
+    def cuts(self) -> list[Cut]:
+        """The cuts in force."""
+        from dockerlan.lab import partition
+
+        return partition.current(self.engine, self.plan)
 
     # ---- looking -----------------------------------------------------------------------
 
@@ -274,13 +286,10 @@ class Lab:
         self, target: str, argv: list[str], mark: str
     ) -> tuple[str, list[str], dict[str, str]]:
         """The host container to exec in, the argv there, and its environment."""
-        plan = self.plan
-        for host in plan.hosts:
-            if host.name == target:
-                return host.container, argv, {MARK_VARIABLE: mark}
-        proc = self._proc(target)
-        container = next(h.container for h in plan.hosts if h.name == proc.host)
-        return container, ["docker", "exec", "-e", f"{MARK_VARIABLE}={mark}", proc.name, *argv], {}
+        container, proc = self._via_host(target)
+        if proc is None:
+            return container, argv, {MARK_VARIABLE: mark}
+        return container, ["docker", "exec", "-e", f"{MARK_VARIABLE}={mark}", proc, *argv], {}
 
     # ---- files -------------------------------------------------------------------------
 
@@ -328,12 +337,10 @@ class Lab:
 
     def _via_host(self, target: str) -> tuple[str, str | None]:
         """The host container of a target, and the proc inside it (None for a host)."""
-        plan = self.plan
-        for host in plan.hosts:
-            if host.name == target:
-                return host.container, None
-        proc = self._proc(target)
-        return next(h.container for h in plan.hosts if h.name == proc.host), proc.name
+        from dockerlan.lab import power
+
+        found = power.find(self.plan, target)
+        return found.host.container, found.proc
 
     def __repr__(self) -> str:
         return f"Lab({self.name!r})"

@@ -125,3 +125,12 @@ def build_test_image(client: docker.DockerClient, tag: str, dockerfile: str) -> 
         forcerm=True,
     )
     return tag
+
+
+def failing_pairs(lab: str) -> set[tuple[str, str]]:
+    """The (src, dst) pairs of the lab's ping matrix that did not answer; the exit code
+    must say the same (1 when a pair failed or something was down)."""
+    run = dl("ping-matrix", "--name", lab, "--json", check=False)
+    matrix = json.loads(run.stdout)
+    assert (run.returncode == 0) == (matrix["failed"] == 0 and not matrix["down"])
+    return {(p["src"], p["dst"]) for p in matrix["pairs"] if not p["ok"]}

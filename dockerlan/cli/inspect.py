@@ -88,7 +88,89 @@ def ps(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
+TargetsArgument = Annotated[
+    list[str], typer.Argument(help="Hosts (h1), procs (p5) or an app's replicas (front-2).")
+]
+
+
+def _power(action: str, targets: list[str], name: str) -> None:
+    from dockerlan.api import Lab
+
+    lab = Lab.attach(name)
+    for target in targets:
+        getattr(lab, action)(target)
+        err.print(f"[green]✓[/] {target}: {action}{'ped' if action == 'stop' else 'ed'}")
+
+
+@user_errors
+def stop(targets: TargetsArgument, name: NameOption = DEFAULT_LAB) -> None:
+    """Stop hosts or procs: a host goes off with its procs; `start` brings it back."""
+    _power("stop", targets, name)
+
+
+@user_errors
+def start(targets: TargetsArgument, name: NameOption = DEFAULT_LAB) -> None:
+    """Start stopped hosts or procs, with their addresses, routes and names; waits for a
+    host to set itself up."""
+    _power("start", targets, name)
+
+
+@user_errors
+def kill(targets: TargetsArgument, name: NameOption = DEFAULT_LAB) -> None:
+    """Kill hosts or procs at once (SIGKILL), as a crash would."""
+    _power("kill", targets, name)
+
+
+@user_errors
+def partition(
+    groups: Annotated[
+        list[str] | None,
+        typer.Argument(help="Groups of hosts or procs, separated by '/': h0,h1 / h2."),
+    ] = None,
+    name: NameOption = DEFAULT_LAB,
+) -> None:
+    """Cut groups of hosts (with their procs) or procs apart, both ways; without groups,
+    list the cuts in force. Several cuts may stand at once."""
+    from dockerlan.api import Lab
+    from dockerlan.plan.cuts import parse_groups
+
+    lab = Lab.attach(name)
+    if not groups:
+        standing = lab.cuts()
+        for cut in standing:
+            out.print(f"cut {cut.number}: {cut}", highlight=False)
+        if not standing:
+            err.print(f"lab {name}: no cuts")
+        return
+    cut = lab.partition(*parse_groups(groups))
+    err.print(
+        f"[green]✓[/] cut {cut.number}: {cut} [dim](dockerlan heal {cut.number} undoes it)[/]"
+    )
+
+
+@user_errors
+def heal(
+    numbers: Annotated[
+        list[int] | None, typer.Argument(help="Cuts to undo (default: all).")
+    ] = None,
+    name: NameOption = DEFAULT_LAB,
+) -> None:
+    """Undo cuts that `partition` made (all of them without numbers)."""
+    from dockerlan.api import Lab
+
+    healed = Lab.attach(name).heal(*(numbers or []))
+    for cut in healed:
+        err.print(f"[green]✓[/] healed cut {cut.number}: {cut}")
+    if not healed:
+        err.print(f"lab {name}: no cuts to heal")
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(partition)
+    app.command()(heal)
+    app.command()(stop)
+    app.command()(start)
+    app.command()(kill)
     app.command()(ps)
     app.command("ping-matrix")(ping_matrix)
     app.command()(status)

@@ -160,6 +160,10 @@ class DockerEngine:
             # Names outside the lab must not resolve through the machine's DNS.
             dns=["127.0.0.1"],
             mounts=[docker.types.Mount("/var/lib/docker", request.volume, type="volume")],
+            # What a boot's setup leaves (its state, the DNS server's pid, the procs'
+            # names) is gone at the next start, before anything reads it: a host that
+            # was ready before a restart is never taken for ready after it.
+            tmpfs={"/run/dockerlan": "mode=755"},
             # Back by itself after the engine restarts or its inner dockerd dies;
             # `docker stop` (and dockerlan stopping a host) keeps it down.
             restart_policy={"Name": "unless-stopped"},
@@ -194,6 +198,10 @@ class DockerEngine:
     def stop(self, container_id: str) -> None:
         with _refusals(f"stop {container_id[:12]}"):
             self.api.stop(container_id, timeout=1)
+
+    def kill(self, container_id: str) -> None:
+        with _refusals(f"kill {container_id[:12]}"):
+            self.api.kill(container_id)
 
     def remove_container(self, container_id: str) -> None:
         with _refusals(f"remove container {container_id[:12]}"), _gone_is_fine():

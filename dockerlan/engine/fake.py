@@ -157,6 +157,9 @@ class FakeEngine:
         self._act("stop", box.record.name)
         box.record = replace(box.record, state="exited")
 
+    def kill(self, container_id: str) -> None:
+        self.stop(container_id)
+
     def start(self, container_id: str) -> None:
         box = self._find(container_id)
         self._act("start", box.record.name)

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dockerlan import labels
 from dockerlan.hostside.protocol import (
     APP_FILE,
+    CUTS_FILE,
+    DROPS_FILE,
     HOSTS_FILE,
     IMAGES_FILE,
     LAN_REQUEST,
@@ -65,6 +67,8 @@ def host_files(
         NAMES_FILE: names_file(plan),
         APP_FILE: json.dumps(app.to_data()) + "\n" if app else "",
         WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
+        CUTS_FILE: "[]\n",  # `up` heals: the lab as planned (lab/partition.py cuts it)
+        DROPS_FILE: "",
     }
 
 

@@ -88,10 +88,10 @@ fix_cgroups() {
 }
 
 # A host that was stopped (or whose outer engine restarted) keeps its files:
-# a stale pid file makes dockerd refuse to start ("pid file found"), and the
-# last boot's setup state would claim a ready host.
+# a stale pid file makes dockerd refuse to start ("pid file found"). (The last
+# boot's setup state is in /run/dockerlan, a tmpfs that every start empties.)
 clear_stale_files() {
-    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid /run/dockerlan/state
+    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
 }
 
 # dockerlan puts the host's data files in place before starting it, so a new

@@ -16,6 +16,9 @@ PROCS_FILE=$SETUP_DIR/procs
 IMAGES_FILE=$SETUP_DIR/images
 NAMES_FILE=$SETUP_DIR/names
 WAVE_FILE=$SETUP_DIR/wave
+CUTS_FILE=$SETUP_DIR/cuts.json
+DROPS_FILE=$SETUP_DIR/drops
+CUTS_MARK=/run/dockerlan/cuts-applied
 DNS_PID=/run/dockerlan/dnsmasq.pid
 PROC_HOSTS=/run/dockerlan/names/hosts      # what procs mount as /etc/hosts
 PROC_RESOLV=/run/dockerlan/names/resolv.conf # ... and as /etc/resolv.conf
@@ -23,7 +26,7 @@ ROUTES_FILE=$SETUP_DIR/routes
 PEERS_FILE=$SETUP_DIR/peers
 HOSTS_FILE=$SETUP_DIR/hosts
 IMAGE_ARCHIVE=/var/tmp/dockerlan/image.tar
-STATE_FILE=/run/dockerlan/state # the last setup's state; the entrypoint clears it at boot
+STATE_FILE=/run/dockerlan/state # the last setup's state; /run/dockerlan is a tmpfs, empty at boot
 DOCKER_SOCK=/var/run/docker.sock
 ENGINE_WAIT_TRIES=1200 # 60 s in steps of 0.05 s
 HEARTBEAT=10           # seconds; far below the client's read timeout (120 s)
@@ -336,6 +339,45 @@ link_procs() {
     rm -f "$inventory"
 }
 
+# in_netns PID|self COMMAND...: a command in a proc's network namespace, or
+# (self) in the host's own.
+in_netns() {
+    local pid=$1
+    shift
+    if [ "$pid" = self ]; then "$@"; else nsenter -t "$pid" -n "$@"; fi
+}
+
+# The drops of the lab's cuts (DROPS_FILE: "NAME ADDRESS" lines, NAME a proc or
+# - for the host itself), each in its own network namespace: a chain
+# DOCKERLAN-CUTS, jumped to from INPUT and OUTPUT, drops packets to and from
+# each address; where nothing is to be dropped the chain is emptied (healed).
+# A host where no cut was ever made skips all of it (CUTS_MARK).
+apply_cuts() {
+    local inventory name pid chain
+    [ -s "$DROPS_FILE" ] || [ -f "$CUTS_MARK" ] || return 0
+    inventory=$(mktemp)
+    # shellcheck disable=SC2046 # one word per planned proc
+    inspect_procs $(planned_procs) | awk '$2 == "running" { print $1, $3 }' >"$inventory" ||
+        fail "cannot inspect the procs of $HOST"
+    echo "- self" >>"$inventory"
+    while read -r name pid; do
+        {
+            echo "*filter"
+            echo ":DOCKERLAN-CUTS - [0:0]"
+            awk -v n="$name" '$1 == n { print "-A DOCKERLAN-CUTS -s " $2 " -j DROP"
+                print "-A DOCKERLAN-CUTS -d " $2 " -j DROP" }' "$DROPS_FILE"
+            echo "COMMIT"
+        } | in_netns "$pid" iptables-restore --noflush || fail "cannot apply the cuts to $name"
+        for chain in INPUT OUTPUT; do
+            in_netns "$pid" iptables -C "$chain" -j DOCKERLAN-CUTS 2>/dev/null ||
+                in_netns "$pid" iptables -I "$chain" -j DOCKERLAN-CUTS ||
+                fail "cannot apply the cuts to $name"
+        done
+    done <"$inventory"
+    rm -f "$inventory"
+    if [ -s "$DROPS_FILE" ]; then touch "$CUTS_MARK"; else rm -f "$CUTS_MARK"; fi
+}
+
 # setup [WAVE]: the whole host, step by step, each idempotent; see
 # protocol.py. With WAVE, procs up to that wave start (and at every later boot).
 setup() {
@@ -355,6 +397,7 @@ setup() {
     say step procs
     if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
     link_procs
+    apply_cuts
     say step links
     mark_state ready
     say "done"
@@ -375,6 +418,7 @@ inspect_host() {
     else
         say peers "[]"
     fi
+    say cuts "$(cat "$CUTS_FILE" 2>/dev/null || echo '[]')"
 }
 
 # ping_from PID NAME OPTIONS ADDRESS...: one fping from a proc's network

@@ -27,6 +27,7 @@ Records of the readers:
     peers JSON                `bridge -j fdb show dev vxlan0`, or [] without one
     ping SRC ADDR : RTT...    fping -C of one source to one target ('-' when lost)
     signalled COUNT           how many processes `signal` reached
+    cuts JSON                 the lab's cuts as this host has them (plan/cuts.py)
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ APP_FILE = f"{SETUP_DIR}/app.json"
 """The app the lab runs (empty for none): the same in every host, read back by `up`."""
 WAVE_FILE = f"{SETUP_DIR}/wave"
 """The last wave of procs the setup starts; absent: all (see lab/waves.py)."""
+CUTS_FILE = f"{SETUP_DIR}/cuts.json"
+"""The lab's cuts (partitions), the same in every host: plan/cuts.py."""
+DROPS_FILE = f"{SETUP_DIR}/drops"
+"""What this host drops for them: "NAME ADDRESS" lines (a proc, or - for itself)."""
 ROUTES_FILE = f"{SETUP_DIR}/routes"
 """One route a line: destination, a space, gateway (routed mode)."""
 PEERS_FILE = f"{SETUP_DIR}/peers"

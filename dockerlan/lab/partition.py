@@ -1,0 +1,71 @@
+"""`partition` and `heal`: cuts between groups of hosts or procs, made where they hold.
+
+The lab's cuts live in its hosts (hostside CUTS_FILE, the same in each), so
+`partition` reads them from the first host, adds one, and gives every host
+the new list with its own drops (plan/cuts.py), then has each running host
+apply them at once (`dockerlan-host cut`). A stopped host gets its files too
+and applies them at its next boot; `up` heals.
+"""
+
+from __future__ import annotations
+
+from dockerlan import labels
+from dockerlan.engine import Engine
+from dockerlan.errors import DockerlanError
+from dockerlan.hostside.protocol import CUTS_FILE, DROPS_FILE, events, new_token, reader_command
+from dockerlan.lab.parallel import each
+from dockerlan.lab.provision import deliver
+from dockerlan.plan import cuts
+from dockerlan.plan.cuts import Cut
+from dockerlan.plan.layout import HostPlan, LabPlan
+
+
+def current(engine: Engine, plan: LabPlan) -> list[Cut]:
+    """The cuts in force, as the first host has them."""
+    text = engine.read_file(plan.hosts[0].container, CUTS_FILE)
+    return cuts.from_json(text.decode()) if text else []
+
+
+def partition(engine: Engine, plan: LabPlan, groups: tuple[tuple[str, ...], ...]) -> Cut:
+    """Cut these groups apart, both ways, beside the cuts already made; the new cut."""
+    cuts.check(plan, groups)
+    found = current(engine, plan)
+    cut = Cut(max((c.number for c in found), default=0) + 1, groups)
+    apply(engine, plan, [*found, cut])
+    return cut
+
+
+def heal(engine: Engine, plan: LabPlan, numbers: list[int] | None = None) -> list[Cut]:
+    """Undo these cuts (all without numbers); the cuts healed."""
+    found = current(engine, plan)
+    unknown = sorted(set(numbers or []) - {c.number for c in found})
+    if unknown:
+        standing = ", ".join(f"{c.number}: {c}" for c in found) or "none"
+        raise DockerlanError(f"no cut {unknown[0]} in lab {plan.spec.name} (cuts: {standing})")
+    healed = [c for c in found if numbers is None or c.number in numbers]
+    apply(engine, plan, [c for c in found if c not in healed])
+    return healed
+
+
+def apply(engine: Engine, plan: LabPlan, standing: list[Cut]) -> None:
+    """Give every host the cuts and its drops; running hosts apply them now."""
+    drops = cuts.drops(plan, standing)
+    running = {c.name for c in engine.containers({labels.LAB: plan.spec.name}) if c.running}
+
+    def one(host: HostPlan) -> None:
+        deliver(
+            engine,
+            host.container,
+            {CUTS_FILE: cuts.to_json(standing), DROPS_FILE: drops[host.name]},
+        )
+        if host.container not in running:
+            return
+        token = new_token()
+        result = engine.exec(host.container, reader_command("cut", token), check=False)
+        if not any(e.kind == "done" for e in events(result.output, token)):
+            why = next((e.words for e in events(result.output, token) if e.kind == "fail"), "")
+            raise DockerlanError(
+                f"host {host.name} could not apply the cuts: {why or result.output.strip()}"
+            )
+
+    each(one, list(plan.hosts))

@@ -1,0 +1,78 @@
+"""Hosts and procs going off and coming back: `stop`, `start` and `kill`.
+
+A host is its container: stopping it is its machine going off (its procs
+stop with it); starting it runs its setup at boot, which brings back its
+procs with their addresses, routes and names, and `start` waits for that.
+A proc is stopped, started or killed by its host's engine; it keeps its
+address and names (they are in its host's files), so it needs no setup.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from dockerlan.engine import Engine
+from dockerlan.errors import DockerlanError
+from dockerlan.lab.status import read_lab
+from dockerlan.plan.layout import HostPlan, LabPlan
+
+ACTIONS = ("stop", "start", "kill")
+START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A host, or a proc (`proc` set) and the host it lives in."""
+
+    host: HostPlan
+    proc: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.proc or self.host.name
+
+
+def find(plan: LabPlan, name: str) -> Target:
+    """A host (h1), proc (p5) or replica (front-2) of the plan."""
+    for host in plan.hosts:
+        if host.name == name:
+            return Target(host)
+        for proc in host.procs:
+            if name in proc.names:
+                return Target(host, proc.name)
+    raise DockerlanError(
+        f"{name!r} is neither a host, a proc nor a replica of lab {plan.spec.name}"
+    )
+
+
+def act(engine: Engine, plan: LabPlan, action: str, name: str) -> None:
+    """Stop, start or kill one host or proc; a started host is waited for until set up."""
+    if action not in ACTIONS:
+        raise DockerlanError(f"unknown action {action!r}: choose one of {', '.join(ACTIONS)}")
+    target = find(plan, name)
+    container = target.host.container
+    if target.proc is not None:
+        flags = ["-t", "1"] if action == "stop" else []
+        engine.exec(container, ["docker", action, *flags, target.proc])
+    elif action == "start":
+        engine.start(container)
+        wait_ready(engine, plan.spec.name, target.host.name)
+    elif action == "stop":
+        engine.stop(container)
+    else:
+        engine.kill(container)
+
+
+def wait_ready(engine: Engine, lab: str, host: str, timeout: float = START_TIMEOUT) -> None:
+    """Until the host has set itself up again; DockerlanError if its setup fails or is late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = next((h for h in read_lab(engine, lab).hosts if h.name == host), None)
+        if state is not None and state.ready:
+            return
+        if state is not None and state.setup.startswith("failed"):
+            raise DockerlanError(f"host {host} came back, and its setup {state.setup}")
+        if time.monotonic() > deadline:
+            raise DockerlanError(f"host {host} is not set up {timeout:.0f} s after its start")
+        time.sleep(0.2)

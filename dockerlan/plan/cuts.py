@@ -1,0 +1,112 @@
+"""Partitions of a lab, as data: which groups are cut apart, and the drops each host makes.
+
+`dockerlan partition h0,h1 / h2` cuts two groups apart, both ways; several
+cuts may stand at once, each with a number for `heal`. A host in a group
+stands for itself and all its procs. The cut is made where it holds whatever
+the path: each member drops packets to and from every member of the other
+groups, in its own network namespace (a proc's, or the host's for the host's
+own address), so it holds across routers and VXLAN tunnels alike and needs
+nothing in the procs' images.
+
+Each host gets the lab's cuts (the same file everywhere, read back by the
+next `partition`) and its own drop list: "NAME ADDRESS" lines, NAME a proc of
+the host or "-" for the host itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from dockerlan.errors import PlanError
+from dockerlan.plan.layout import LabPlan
+
+HOST_ITSELF = "-"
+
+
+@dataclass(frozen=True)
+class Cut:
+    number: int
+    groups: tuple[tuple[str, ...], ...]
+    """The names given (hosts, procs or replicas), group by group."""
+
+    def __str__(self) -> str:
+        return " / ".join(",".join(group) for group in self.groups)
+
+
+def parse_groups(words: list[str]) -> tuple[tuple[str, ...], ...]:
+    """`h0,h1 / h2` (as words, with or without spaces around the slashes) -> groups."""
+    text = " ".join(words)
+    groups = tuple(
+        tuple(name for name in part.replace(",", " ").split() if name) for part in text.split("/")
+    )
+    if len(groups) < 2 or any(not group for group in groups):
+        raise PlanError(
+            f"a partition needs two groups or more, separated by '/': not {text!r}",
+            hint="dockerlan partition h0,h1 / h2",
+        )
+    return groups
+
+
+@dataclass(frozen=True)
+class Member:
+    host: str
+    name: str
+    """A proc's name, or HOST_ITSELF."""
+    address: IPv4Address
+
+
+def members(plan: LabPlan, names: tuple[str, ...]) -> list[Member]:
+    """What a group stands for: a host and its procs, or single procs (or replicas)."""
+    found: list[Member] = []
+    for name in names:
+        host = next((h for h in plan.hosts if h.name == name), None)
+        if host is not None:
+            found.append(Member(host.name, HOST_ITSELF, host.address))
+            found += [Member(host.name, p.name, p.address) for p in host.procs]
+            continue
+        proc = next((p for p in plan.procs if name in p.names), None)
+        if proc is None:
+            raise PlanError(
+                f"{name!r} is neither a host, a proc nor a replica of lab {plan.spec.name}"
+            )
+        found.append(Member(proc.host, proc.name, proc.address))
+    return found
+
+
+def check(plan: LabPlan, groups: tuple[tuple[str, ...], ...]) -> None:
+    """Groups must name things of the lab, and no proc may be on two sides."""
+    seen: dict[tuple[str, str], int] = {}
+    for index, group in enumerate(groups):
+        for member in members(plan, group):
+            key = (member.host, member.name)
+            if seen.get(key, index) != index:
+                what = member.name if member.name != HOST_ITSELF else member.host
+                raise PlanError(f"{what} is on two sides of the partition")
+            seen[key] = index
+
+
+def drops(plan: LabPlan, cuts: list[Cut]) -> dict[str, str]:
+    """Host -> its drop list for these cuts (every host, empty when it drops nothing)."""
+    lines: dict[str, set[tuple[str, str]]] = {h.name: set() for h in plan.hosts}
+    for cut in cuts:
+        sides = [members(plan, group) for group in cut.groups]
+        for i, side in enumerate(sides):
+            others = [m for j, other in enumerate(sides) if j != i for m in other]
+            for member in side:
+                for peer in others:
+                    lines[member.host].add((member.name, str(peer.address)))
+    return {
+        host: "".join(f"{name} {address}\n" for name, address in sorted(found))
+        for host, found in lines.items()
+    }
+
+
+def to_json(cuts: list[Cut]) -> str:
+    return json.dumps([{"number": c.number, "groups": [list(g) for g in c.groups]} for c in cuts])
+
+
+def from_json(text: str) -> list[Cut]:
+    data = json.loads(text) if text.strip() else []
+    return [Cut(int(c["number"]), tuple(tuple(g) for g in c["groups"])) for c in data]

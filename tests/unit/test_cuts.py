@@ -1,0 +1,48 @@
+"""Partitions as data: groups from the command line, and the drops each host makes."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from dockerlan.errors import PlanError
+from dockerlan.plan import cuts
+from dockerlan.plan.cuts import Cut
+from dockerlan.plan.layout import plan_lab
+from dockerlan.plan.spec import LabSpec
+
+PLAN = plan_lab(LabSpec(name="t", hosts=3, procs=1, internet_cidr=IPv4Network("11.0.0.0/8")))
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["h0,h1", "/", "h2"], ["h0,h1/h2"], ["h0", "h1", "/", "h2"], ["h0, h1 /", "h2"]],
+)
+def test_groups_are_read_however_the_shell_split_them(words: list[str]) -> None:
+    assert cuts.parse_groups(words) == (("h0", "h1"), ("h2",))
+
+
+def test_each_member_drops_the_other_sides_addresses_in_its_own_namespace() -> None:
+    drops = cuts.drops(PLAN, [Cut(1, (("h0",), ("p2",)))])
+    # h0 is the host itself (-) and its proc p0; p2 is one proc of h2.
+    assert drops["h0"] == "- 10.0.2.2\np0 10.0.2.2\n"
+    assert drops["h2"] == "p2 10.0.0.2\np2 11.0.0.2\n"
+    assert drops["h1"] == "", "a host outside the cut drops nothing"
+    both = cuts.drops(PLAN, [Cut(1, (("h0",), ("p2",))), Cut(2, (("p1",), ("p2",)))])
+    assert both["h2"] == "p2 10.0.0.2\np2 10.0.1.2\np2 11.0.0.2\n"
+
+
+def test_a_member_on_two_sides_or_an_unknown_name_is_refused() -> None:
+    with pytest.raises(PlanError, match="p0 is on two sides"):
+        cuts.check(PLAN, (("h0",), ("p0",)))
+    with pytest.raises(PlanError, match="'p7' is neither"):
+        cuts.check(PLAN, (("h0",), ("p7",)))
+    with pytest.raises(PlanError, match="two groups or more"):
+        cuts.parse_groups(["h0", "/"])
+
+
+def test_the_cuts_go_to_the_hosts_and_come_back_alike() -> None:
+    standing = [Cut(1, (("h0", "h1"), ("h2",))), Cut(3, (("p0",), ("p1",)))]
+    assert cuts.from_json(cuts.to_json(standing)) == standing
+    assert cuts.from_json("") == [] and str(standing[0]) == "h0,h1 / h2"
