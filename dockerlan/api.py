@@ -33,6 +33,7 @@ from dockerlan.lab.ps import Listing
 from dockerlan.lab.status import LabState
 from dockerlan.lab.up import UpResult
 from dockerlan.plan.cuts import Cut
+from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import LabPlan, ProcPlan, plan_lab
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
@@ -196,6 +197,42 @@ class Lab:
         from dockerlan.lab import partition
 
         return partition.current(self.engine, self.plan)
+
+    def impair(
+        self,
+        target: str,
+        to: str | None = None,
+        rate: str | None = None,
+        delay: str | None = None,
+        jitter: str | None = None,
+        loss: str | float | None = None,
+    ) -> list[Impairment]:
+        """Impair what a host or proc sends (toward `to` only, if given): rate "1mbit",
+        delay "50ms", jitter "5ms", loss "2%"; replaces what the same target and `to`
+        had. The impairments in force."""
+        from dockerlan.lab import impairments
+        from dockerlan.plan import impair
+
+        new = impair.Impairment(
+            target,
+            to,
+            impair.parse_rate(rate) if rate is not None else None,
+            impair.parse_time(delay, "--delay") if delay is not None else None,
+            impair.parse_time(jitter, "--jitter") if jitter is not None else None,
+            impair.parse_loss(str(loss)) if loss is not None else None,
+        )
+        return impairments.set_impairment(self.engine, self.plan, new)
+
+    def clear_impairments(self, target: str | None = None) -> list[Impairment]:
+        """Clear a target's impairments, or all; those cleared."""
+        from dockerlan.lab import impairments
+
+        return impairments.clear(self.engine, self.plan, target)
+
+    def impairments(self) -> list[Impairment]:
+        from dockerlan.lab import impairments
+
+        return impairments.current(self.engine, self.plan)
 
     # ---- looking -----------------------------------------------------------------------
 

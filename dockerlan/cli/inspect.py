@@ -165,7 +165,45 @@ def heal(
         err.print(f"lab {name}: no cuts to heal")
 
 
+@user_errors
+def impair(
+    target: Annotated[
+        str | None, typer.Argument(help="A host (its internet link) or a proc (its br0 link).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option(help="Only traffic toward this host (and its procs) or proc.")
+    ] = None,
+    rate: Annotated[str | None, typer.Option(help="A rate cap: 500kbit, 10mbit.")] = None,
+    delay: Annotated[str | None, typer.Option(help="A delay: 50ms (needs sch_netem).")] = None,
+    jitter: Annotated[str | None, typer.Option(help="Jitter on the delay: 5ms.")] = None,
+    loss: Annotated[str | None, typer.Option(help="Packets lost: 2%.")] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Clear the target's impairments (all without one).")
+    ] = False,
+    name: NameOption = DEFAULT_LAB,
+) -> None:
+    """Impair what a host or proc sends: rate, delay, jitter, loss; replaces what the same
+    target had. Without a target, list the impairments in force."""
+    from dockerlan.api import Lab
+
+    lab = Lab.attach(name)
+    if clear:
+        for gone in lab.clear_impairments(target):
+            err.print(f"[green]✓[/] cleared: {gone}", highlight=False)
+        return
+    if target is None:
+        standing = lab.impairments()
+        for item in standing:
+            out.print(str(item), highlight=False)
+        if not standing:
+            err.print(f"lab {name}: no impairments")
+        return
+    standing = lab.impair(target, to, rate, delay, jitter, loss)
+    err.print(f"[green]✓[/] {standing[-1]}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(impair)
     app.command()(partition)
     app.command()(heal)
     app.command()(stop)

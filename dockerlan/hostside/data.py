@@ -22,6 +22,7 @@ from dockerlan.hostside.protocol import (
     DROPS_FILE,
     HOSTS_FILE,
     IMAGES_FILE,
+    IMPAIR_FILE,
     LAN_REQUEST,
     NAMES_FILE,
     PEERS_FILE,
@@ -30,6 +31,7 @@ from dockerlan.hostside.protocol import (
     PROCS_FILE,
     ROUTES_FILE,
     SETTINGS,
+    SHAPES_FILE,
     WAVE_FILE,
 )
 from dockerlan.plan.app import App
@@ -69,6 +71,8 @@ def host_files(
         WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
         CUTS_FILE: "[]\n",  # `up` heals: the lab as planned (lab/partition.py cuts it)
         DROPS_FILE: "",
+        IMPAIR_FILE: "[]\n",  # ... and clears impairments (lab/impairments.py sets them)
+        SHAPES_FILE: "",
     }
 
 

@@ -19,6 +19,9 @@ WAVE_FILE=$SETUP_DIR/wave
 CUTS_FILE=$SETUP_DIR/cuts.json
 DROPS_FILE=$SETUP_DIR/drops
 CUTS_MARK=/run/dockerlan/cuts-applied
+IMPAIR_FILE=$SETUP_DIR/impairments.json
+SHAPES_FILE=$SETUP_DIR/shapes
+SHAPES_MARK=/run/dockerlan/shapes-applied
 DNS_PID=/run/dockerlan/dnsmasq.pid
 PROC_HOSTS=/run/dockerlan/names/hosts      # what procs mount as /etc/hosts
 PROC_RESOLV=/run/dockerlan/names/resolv.conf # ... and as /etc/resolv.conf
@@ -378,6 +381,84 @@ apply_cuts() {
     if [ -s "$DROPS_FILE" ]; then touch "$CUTS_MARK"; else rm -f "$CUTS_MARK"; fi
 }
 
+# netem_available: whether the kernel has sch_netem, tried on a throwaway
+# veth pair (the lab's own links are not touched).
+netem_available() {
+    local ok=0
+    ip link add dlprobe0 type veth peer name dlprobe1 || return 1
+    tc qdisc add dev dlprobe0 root netem delay 1ms 2>/dev/null || ok=1
+    ip link del dlprobe0
+    return "$ok"
+}
+
+# The lab's impairments on this host's links (SHAPES_FILE, from plan/impair.py:
+# "NAME CLASS RATE_KBIT DELAY_US JITTER_US LOSS_PPM DEST..."), each in its
+# namespace's eth0, what it sends: an htb class per line (rate; netem under
+# it for delay), u32 filters sending each line's destinations to its class
+# (all of them for "*"), the rest unshaped; loss by iptables' statistic
+# match in a chain DOCKERLAN-LOSS on the way out of eth0. What was set
+# before goes first; a host where nothing was ever set skips it all.
+apply_impairments() {
+    local inventory name pid
+    [ -s "$SHAPES_FILE" ] || [ -f "$SHAPES_MARK" ] || return 0
+    inventory=$(mktemp)
+    # shellcheck disable=SC2046 # one word per planned proc
+    inspect_procs $(planned_procs) | awk '$2 == "running" { print $1, $3 }' >"$inventory" ||
+        fail "cannot inspect the procs of $HOST"
+    echo "- self" >>"$inventory"
+    while read -r name pid; do
+        impair_netns "$name" "$pid" || fail "cannot impair the link of $name"
+    done <"$inventory"
+    rm -f "$inventory"
+    if [ -s "$SHAPES_FILE" ]; then touch "$SHAPES_MARK"; else rm -f "$SHAPES_MARK"; fi
+}
+
+# impair_netns NAME PID|self: one namespace's eth0 as SHAPES_FILE says.
+impair_netns() {
+    local name=$1 pid=$2 chain
+    in_netns "$pid" tc qdisc del dev eth0 root 2>/dev/null || true
+    {
+        echo "*filter"
+        echo ":DOCKERLAN-LOSS - [0:0]"
+        awk -v n="$name" '$1 == n && $6 != "-" {
+            p = sprintf("%.6f", $6 / 1000000)
+            for (i = 7; i <= NF; i++) {
+                dest = ($i == "*") ? "" : " -d " $i
+                print "-A DOCKERLAN-LOSS" dest " -m statistic --mode random --probability " p " -j DROP"
+            } }' "$SHAPES_FILE"
+        echo "COMMIT"
+    } | in_netns "$pid" iptables-restore --noflush || return 1
+    for chain in OUTPUT FORWARD; do
+        [ "$chain" = OUTPUT ] || [ "$pid" = self ] || continue
+        in_netns "$pid" iptables -C "$chain" -o eth0 -j DOCKERLAN-LOSS 2>/dev/null ||
+            in_netns "$pid" iptables -I "$chain" -o eth0 -j DOCKERLAN-LOSS || return 1
+    done
+    awk -v n="$name" '$1 == n && ($3 != "-" || $4 != "-") { found = 1 } END { exit !found }' \
+        "$SHAPES_FILE" || return 0
+    awk -v n="$name" '$1 == n && ($3 != "-" || $4 != "-") {
+        rate = ($3 == "-") ? "10gbit" : $3 "kbit"
+        print "class add dev eth0 parent 1: classid 1:" $2 " htb rate " rate " ceil " rate
+        if ($4 != "-") {
+            jitter = ($5 == "-") ? "" : " " $5 "us"
+            print "qdisc add dev eth0 parent 1:" $2 " handle " $2 ": netem delay " $4 "us" jitter
+        }
+        for (i = 7; i <= NF; i++) {
+            if ($i == "*") print "filter add dev eth0 parent 1: protocol ip prio 2 u32 match u32 0 0 flowid 1:" $2
+            else print "filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst " $i "/32 flowid 1:" $2
+        } }' "$SHAPES_FILE" >"/tmp/tc.$$"
+    # (htb warns that a fast class's quantum is big: harmless, and not shown)
+    if ! {
+        echo "qdisc add dev eth0 root handle 1: htb default 1"
+        echo "class add dev eth0 parent 1: classid 1:1 htb rate 10gbit"
+        cat "/tmp/tc.$$"
+    } | in_netns "$pid" tc -batch - >"/tmp/tc.$$.out" 2>&1; then
+        grep -v quantum "/tmp/tc.$$.out" >&2
+        rm -f "/tmp/tc.$$" "/tmp/tc.$$.out"
+        return 1
+    fi
+    rm -f "/tmp/tc.$$" "/tmp/tc.$$.out"
+}
+
 # setup [WAVE]: the whole host, step by step, each idempotent; see
 # protocol.py. With WAVE, procs up to that wave start (and at every later boot).
 setup() {
@@ -398,6 +479,7 @@ setup() {
     if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
     link_procs
     apply_cuts
+    apply_impairments
     say step links
     mark_state ready
     say "done"
@@ -419,6 +501,7 @@ inspect_host() {
         say peers "[]"
     fi
     say cuts "$(cat "$CUTS_FILE" 2>/dev/null || echo '[]')"
+    say impairments "$(cat "$IMPAIR_FILE" 2>/dev/null || echo '[]')"
 }
 
 # ping_from PID NAME OPTIONS ADDRESS...: one fping from a proc's network

@@ -28,6 +28,8 @@ Records of the readers:
     ping SRC ADDR : RTT...    fping -C of one source to one target ('-' when lost)
     signalled COUNT           how many processes `signal` reached
     cuts JSON                 the lab's cuts as this host has them (plan/cuts.py)
+    impairments JSON          the lab's impairments as this host has them (plan/impair.py)
+    netem yes|no              whether the kernel has sch_netem (`probe`)
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ CUTS_FILE = f"{SETUP_DIR}/cuts.json"
 """The lab's cuts (partitions), the same in every host: plan/cuts.py."""
 DROPS_FILE = f"{SETUP_DIR}/drops"
 """What this host drops for them: "NAME ADDRESS" lines (a proc, or - for itself)."""
+IMPAIR_FILE = f"{SETUP_DIR}/impairments.json"
+"""The lab's impairments, the same in every host: plan/impair.py."""
+SHAPES_FILE = f"{SETUP_DIR}/shapes"
+"""What this host sets on its links for them (plan/impair.py lines)."""
 ROUTES_FILE = f"{SETUP_DIR}/routes"
 """One route a line: destination, a space, gateway (routed mode)."""
 PEERS_FILE = f"{SETUP_DIR}/peers"

@@ -1,0 +1,87 @@
+"""`impair`: slow, late or lossy links, set by each host in its own namespaces.
+
+As with cuts (lab/partition.py), the lab's impairments live in its hosts,
+the same list in each, with each host's own lines beside it; a stopped host
+sets them at its next boot, and `up` clears them. Before anything changes,
+a request the kernel cannot honour (delay and jitter need sch_netem) is
+refused in one line naming what is missing.
+"""
+
+from __future__ import annotations
+
+from dockerlan import labels
+from dockerlan.engine import Engine
+from dockerlan.errors import DockerlanError, PlanError
+from dockerlan.hostside.protocol import (
+    IMPAIR_FILE,
+    SHAPES_FILE,
+    events,
+    new_token,
+    reader_command,
+)
+from dockerlan.lab.parallel import each
+from dockerlan.lab.provision import deliver
+from dockerlan.plan import impair
+from dockerlan.plan.impair import Impairment
+from dockerlan.plan.layout import HostPlan, LabPlan
+
+
+def current(engine: Engine, plan: LabPlan) -> list[Impairment]:
+    text = engine.read_file(plan.hosts[0].container, IMPAIR_FILE)
+    return impair.from_json(text.decode()) if text else []
+
+
+def set_impairment(engine: Engine, plan: LabPlan, new: Impairment) -> list[Impairment]:
+    """Set it, in place of what the same target and --to had; the impairments in force."""
+    impair.check(plan, new)
+    if new.needs_netem:
+        host = impair.host_of(plan, new.target)
+        if not netem_available(engine, host):
+            raise PlanError(
+                "--delay and --jitter need the kernel's netem queueing discipline (sch_netem), "
+                "which this machine's kernel lacks",
+                hint="rate (--rate) and loss (--loss) work without it",
+            )
+    standing = impair.replaced(current(engine, plan), new)
+    apply(engine, plan, standing)
+    return standing
+
+
+def clear(engine: Engine, plan: LabPlan, target: str | None = None) -> list[Impairment]:
+    """Clear a target's impairments (all without one); those cleared."""
+    found = current(engine, plan)
+    gone = [i for i in found if target is None or i.target == target]
+    if target is not None and not gone:
+        raise DockerlanError(f"{target} has no impairment in lab {plan.spec.name}")
+    apply(engine, plan, [i for i in found if i not in gone])
+    return gone
+
+
+def netem_available(engine: Engine, host: HostPlan) -> bool:
+    token = new_token()
+    result = engine.exec(host.container, reader_command("probe", token), check=False)
+    answer = [e.words for e in events(result.output, token) if e.kind == "netem"]
+    if not answer:
+        raise DockerlanError(f"host {host.name} could not say what its kernel offers")
+    return answer[0] == "yes"
+
+
+def apply(engine: Engine, plan: LabPlan, standing: list[Impairment]) -> None:
+    """Give every host the impairments and its lines; running hosts set them now."""
+    lines = impair.lines(plan, standing)
+    running = {c.name for c in engine.containers({labels.LAB: plan.spec.name}) if c.running}
+
+    def one(host: HostPlan) -> None:
+        files = {IMPAIR_FILE: impair.to_json(standing), SHAPES_FILE: lines[host.name]}
+        deliver(engine, host.container, files)
+        if host.container not in running:
+            return
+        token = new_token()
+        result = engine.exec(host.container, reader_command("impair", token), check=False)
+        if not any(e.kind == "done" for e in events(result.output, token)):
+            why = next((e.words for e in events(result.output, token) if e.kind == "fail"), "")
+            raise DockerlanError(
+                f"host {host.name} could not set the impairments: {why or result.output.strip()}"
+            )
+
+    each(one, list(plan.hosts))

@@ -1,0 +1,132 @@
+"""Impairments on a real lab, measured: a rate cap against a real TCP transfer, a loss
+rate against enough probes to bound it, delay where the kernel has netem and its plain
+refusal where it does not; `--to` limits each to one destination, and they outlast a
+restart of their host."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import docker
+import pytest
+from labtools import dl, lab_objects
+
+LAB = "dlt-impair"
+MBIT = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def lab(client: docker.DockerClient) -> Iterator[str]:
+    dl("up", "--name", LAB, "--hosts", "2", "--procs", "2", "--quiet")
+    yield LAB
+    dl("down", "--name", LAB)
+    assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
+
+
+@pytest.fixture(autouse=True)
+def cleared(lab: str) -> Iterator[None]:
+    yield
+    dl("impair", "--name", lab, "--clear")
+
+
+def in_proc_netns(lab: str, host: str, proc: str, command: str) -> str:
+    """A command of the host's tools (iperf3, fping) run in a proc's network namespace."""
+    script = f'nsenter -t $(docker inspect -f "{{{{.State.Pid}}}}" {proc}) -n {command}'
+    return dl("exec", "--name", lab, host, "--", "sh", "-c", script).stdout
+
+
+def tcp_rate(lab: str) -> float:
+    """Bits per second of a 4 s TCP transfer from p0 (h0) to p3 (h1), as received."""
+    in_proc_netns(lab, "h1", "p3", "iperf3 -s -1 -D -p 5201")
+    report = in_proc_netns(lab, "h0", "p0", "iperf3 -c 10.0.1.3 -p 5201 -t 4 -J")
+    return float(json.loads(report)["end"]["sum_received"]["bits_per_second"])
+
+
+def loss_percent(lab: str, address: str, probes: int = 400) -> int:
+    out = in_proc_netns(lab, "h0", "p0", f"fping -q -c {probes} -p 5 {address} 2>&1 || true")
+    found = re.search(r"xmt/rcv/%loss = \d+/\d+/(\d+)%", out)
+    assert found, out
+    return int(found.group(1))
+
+
+def test_a_rate_cap_holds_a_real_tcp_transfer_within_ten_percent(lab: str) -> None:
+    free = tcp_rate(lab)
+    assert free > 20 * MBIT, "the control: unimpaired, the link is far faster than the cap"
+    dl("impair", "--name", lab, "p0", "--rate", "2mbit")
+    capped = tcp_rate(lab)
+    assert 1.8 * MBIT <= capped <= 2.2 * MBIT, capped
+    dl("impair", "--name", lab, "--clear")
+    assert tcp_rate(lab) > 20 * MBIT
+
+
+def test_loss_drops_about_the_share_asked_and_only_toward_its_destination(lab: str) -> None:
+    dl("impair", "--name", lab, "p0", "--to", "p2", "--loss", "20%")
+    # 400 probes at 20%: 80 lost on average, sd 8; 12%..28% is four sd either way.
+    assert 12 <= loss_percent(lab, "10.0.1.2") <= 28
+    assert loss_percent(lab, "10.0.1.3") == 0, "the control: --to spares the others"
+
+
+def test_a_host_target_impairs_what_its_procs_send_to_other_hosts(lab: str) -> None:
+    dl("impair", "--name", lab, "h0", "--to", "h1", "--rate", "2mbit")
+    assert 1.8 * MBIT <= tcp_rate(lab) <= 2.2 * MBIT
+
+
+def netem_on_this_kernel(lab: str) -> bool:
+    """Asked apart from dockerlan: netem on a throwaway veth pair in a host."""
+    probe = (
+        "ip link add t0 type veth peer name t1 && "
+        "(tc qdisc add dev t0 root netem delay 1ms && echo yes || echo no); ip link del t0"
+    )
+    return dl("exec", "--name", lab, "h0", "--", "sh", "-c", probe).stdout.strip() == "yes"
+
+
+def test_delay_is_real_where_the_kernel_has_netem_and_refused_in_one_line_where_not(
+    lab: str,
+) -> None:
+    run = dl("impair", "--name", lab, "p0", "--delay", "50ms", check=False)
+    if netem_on_this_kernel(lab):
+        assert run.returncode == 0, run.stderr
+        out = in_proc_netns(lab, "h0", "p0", "ping -c 5 -i 0.2 10.0.1.3")
+        average = float(re.search(r"= [\d.]+/([\d.]+)/", out).group(1))  # type: ignore[union-attr]
+        assert average >= 50
+    else:
+        assert run.returncode == 1
+        assert run.stderr.splitlines()[0] == (
+            "error: --delay and --jitter need the kernel's netem queueing discipline "
+            "(sch_netem), which this machine's kernel lacks"
+        )
+        assert dl("impair", "--name", lab).stdout == "", "nothing was changed"
+
+
+def test_an_impairment_outlasts_a_restart_of_its_host(lab: str) -> None:
+    dl("impair", "--name", lab, "p1", "--rate", "3mbit")
+    dl("stop", "--name", lab, "h0")
+    dl("start", "--name", lab, "h0")
+    assert dl("impair", "--name", lab).stdout.splitlines() == ["p1 rate 3000kbit"]
+    classes = in_proc_netns(lab, "h0", "p1", "tc class show dev eth0")
+    assert "rate 3Mbit" in classes
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["p0", "--rate", "fast"],
+            "error: --rate 'fast' is not a rate such as 500kbit, 10mbit or 1gbit",
+        ),
+        (["p0", "--loss", "120%"], "error: --loss '120%' is not between 0% and 100%"),
+        (
+            ["p9", "--rate", "1mbit"],
+            f"error: 'p9' is neither a host, a proc nor a replica of lab {LAB}",
+        ),
+        (["p0"], "error: nothing to impair: give --rate, --delay, --jitter or --loss (or --clear)"),
+    ],
+)
+def test_a_bad_impairment_is_one_line_and_changes_nothing(
+    lab: str, args: list[str], message: str
+) -> None:
+    run = dl("impair", "--name", lab, *args, check=False)
+    assert run.returncode != 0 and run.stderr.splitlines()[0] == message
+    assert dl("impair", "--name", lab).stdout == ""

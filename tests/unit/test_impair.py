@@ -1,0 +1,66 @@
+"""Impairments as data: the values people type, and the lines each host sets."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from dockerlan.errors import PlanError
+from dockerlan.plan import impair
+from dockerlan.plan.impair import Impairment
+from dockerlan.plan.layout import plan_lab
+from dockerlan.plan.spec import LabSpec, Mode
+
+WIDE = IPv4Network("11.0.0.0/8")
+PLAN = plan_lab(LabSpec(name="t", hosts=2, procs=2, internet_cidr=WIDE))
+
+
+@pytest.mark.parametrize(
+    "text, kbit", [("500kbit", 500), ("10mbit", 10_000), ("1gbit", 1_000_000), ("2M", 2000)]
+)
+def test_rates_read_as_tc_writes_them(text: str, kbit: int) -> None:
+    assert impair.parse_rate(text) == kbit
+
+
+def test_times_and_losses_read_as_people_write_them() -> None:
+    assert impair.parse_time("50ms", "--delay") == 50_000
+    assert impair.parse_time("1.5s", "--delay") == 1_500_000
+    assert impair.parse_time("20", "--delay") == 20_000, "a bare number is milliseconds"
+    assert impair.parse_loss("2%") == 20_000 and impair.parse_loss("0.5") == 5_000
+    with pytest.raises(PlanError, match="not a time"):
+        impair.parse_time("soon", "--delay")
+
+
+def test_each_host_sets_only_its_own_targets_lines() -> None:
+    standing = [
+        Impairment("p0", rate_kbit=2000),
+        Impairment("h1", to="p1", loss_ppm=200_000),
+    ]
+    lines = impair.lines(PLAN, standing)
+    assert lines["h0"] == "p0 10 2000 - - - *\n"
+    assert lines["h1"] == "- 11 - - - 200000 10.0.0.3\n"
+
+
+def test_toward_a_host_means_the_host_and_its_procs_and_in_overlay_a_procs_tunnel() -> None:
+    lines = impair.lines(PLAN, [Impairment("p0", to="h1", rate_kbit=100)])
+    assert lines["h0"] == "p0 10 100 - - - 11.0.0.3 10.0.1.2 10.0.1.3\n"
+    overlay = plan_lab(LabSpec(name="t", hosts=2, procs=1, internet_cidr=WIDE, mode=Mode.OVERLAY))
+    lines = impair.lines(overlay, [Impairment("p0", to="p1", rate_kbit=100)])
+    assert lines["h0"] == "p0 10 100 - - - 10.0.1.2 11.0.0.3\n"
+
+
+def test_a_new_impairment_replaces_the_one_for_the_same_target_and_destination() -> None:
+    first = [Impairment("p0", rate_kbit=1), Impairment("p0", to="p1", rate_kbit=2)]
+    after = impair.replaced(first, Impairment("p0", rate_kbit=3))
+    assert after == [Impairment("p0", to="p1", rate_kbit=2), Impairment("p0", rate_kbit=3)]
+    assert impair.from_json(impair.to_json(after)) == after
+
+
+def test_nothing_asked_jitter_without_delay_or_itself_as_destination_is_refused() -> None:
+    with pytest.raises(PlanError, match="nothing to impair"):
+        impair.check(PLAN, Impairment("p0"))
+    with pytest.raises(PlanError, match="--jitter varies a delay"):
+        impair.check(PLAN, Impairment("p0", jitter_us=5))
+    with pytest.raises(PlanError, match="--to p0 is the target itself"):
+        impair.check(PLAN, Impairment("p0", to="p0", rate_kbit=10))
