@@ -234,6 +234,26 @@ class Lab:
 
         return impairments.current(self.engine, self.plan)
 
+    def check(self, expectation: str | Path) -> list[str]:
+        """How the lab differs from an expectation file (`dockerlan check`); [] if it matches."""
+        from dockerlan.lab.check import observe
+        from dockerlan.plan import expect
+
+        path = Path(expectation)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise DockerlanError(f"cannot read {path}: {exc.strerror or exc}") from None
+        wanted = expect.parse(text, str(path))
+        return expect.differences(wanted, observe(self.engine, self.name)[0])
+
+    def snapshot(self) -> dict[str, Any]:
+        """The lab as an expectation file's data: what each proc reaches, and its state."""
+        from dockerlan.lab.check import observe
+        from dockerlan.plan import expect
+
+        return expect.snapshot(self.name, observe(self.engine, self.name)[0])
+
     # ---- looking -----------------------------------------------------------------------
 
     def status(self) -> LabState:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -202,7 +203,50 @@ def impair(
     err.print(f"[green]✓[/] {standing[-1]}", highlight=False)
 
 
+@user_errors
+def snapshot(
+    name: NameOption = DEFAULT_LAB,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Save the lab as an expectation file for `check`: what each proc reaches, the hosts'
+    routes and the procs' addresses."""
+    import yaml
+
+    from dockerlan.api import Lab
+
+    text = yaml.safe_dump(Lab.attach(name).snapshot(), sort_keys=False, default_flow_style=None)
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text)
+        err.print(f"[green]✓[/] wrote {out_file} [dim](dockerlan check {out_file})[/]")
+
+
+@user_errors
+def check(
+    expectation: Annotated[Path, typer.Argument(help="An expectation file (see snapshot).")],
+    name: NameOption = DEFAULT_LAB,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare the lab with an expectation file: reachability (a matrix, or rules such as
+    'h0 reaches h2') and state; print what differs, exit 1 if anything does."""
+    from dockerlan.api import Lab
+
+    found = Lab.attach(name).check(expectation)
+    if as_json:
+        print(json.dumps({"lab": name, "ok": not found, "differences": found}))
+    else:
+        for line in found:
+            out.print(line, highlight=False, markup=False)
+        colour, verdict = ("green", "matches") if not found else ("red", "differs")
+        err.print(f"[{colour}]lab {name} {verdict}: {len(found)} differences[/]")
+    if found:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(snapshot)
+    app.command()(check)
     app.command()(impair)
     app.command()(partition)
     app.command()(heal)
