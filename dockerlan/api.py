@@ -37,6 +37,7 @@ from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import LabPlan, ProcPlan, plan_lab
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
+from dockerlan.plan.trace import Hop
 
 __all__ = ["DockerlanError", "ExecResult", "Lab", "Matrix", "Process"]
 
@@ -233,6 +234,13 @@ class Lab:
         from dockerlan.lab import impairments
 
         return impairments.current(self.engine, self.plan)
+
+    def trace(self, source: str, target: str) -> list[Hop]:
+        """The path from one proc to another and back, hop by hop, from each kernel's
+        state; the last hop is the one that breaks it, if one does (`.ok` False)."""
+        from dockerlan.lab.trace import trace
+
+        return trace(self.engine, self.plan, source, target)
 
     def check(self, expectation: str | Path) -> list[str]:
         """How the lab differs from an expectation file (`dockerlan check`); [] if it matches."""

@@ -6,12 +6,14 @@ earlier run that was killed without touching anybody else's labs.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import json
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +136,14 @@ def failing_pairs(lab: str) -> set[tuple[str, str]]:
     matrix = json.loads(run.stdout)
     assert (run.returncode == 0) == (matrix["failed"] == 0 and not matrix["down"])
     return {(p["src"], p["dst"]) for p in matrix["pairs"] if not p["ok"]}
+
+
+@contextlib.contextmanager
+def made_lab(client: docker.DockerClient, lab: str, *options: str) -> Iterator[str]:
+    """A lab up for the block (`up --name LAB OPTIONS`), then down, checked to leave nothing."""
+    dl("up", "--name", lab, *options, "--quiet")
+    try:
+        yield lab
+    finally:
+        dl("down", "--name", lab)
+    assert lab_objects(client, lab) == {"containers": [], "networks": [], "volumes": []}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dockerlan.cli import render
 from dockerlan.cli.app import JsonOption, NameOption, err, out, user_errors
@@ -244,7 +245,34 @@ def check(
         raise typer.Exit(1)
 
 
+@user_errors
+def trace(
+    source: Annotated[str, typer.Argument(help="The proc a packet leaves (p0, front-1).")],
+    target: Annotated[str, typer.Argument(help="The proc it should reach.")],
+    name: NameOption = DEFAULT_LAB,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk the path from one proc to another and back, hop by hop, reading each kernel's
+    state; name the first hop that breaks it and why (exit 1)."""
+    from dockerlan.api import Lab
+
+    hops = Lab.attach(name).trace(source, target)
+    broken = bool(hops) and not hops[-1].ok
+    if as_json:
+        print(json.dumps({"ok": not broken, "hops": [vars(h) for h in hops]}))
+    else:
+        for hop in hops:
+            mark = "[green]✓[/]" if hop.ok else "[red]✗[/]"
+            way = "[dim]back[/] " if hop.back else "     "
+            out.print(f"{way}{mark} {escape(hop.where)}: {escape(hop.text)}", highlight=False)
+        verdict = "[red]the path breaks here[/]" if broken else "[green]the path is whole[/]"
+        err.print(verdict)
+    if broken:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(trace)
     app.command()(snapshot)
     app.command()(check)
     app.command()(impair)

@@ -575,3 +575,31 @@ signal_marked() {
     done
     say signalled "$count"
 }
+
+# facts TOKEN [PROC...]: what `trace` reads of this host's network namespace
+# and of each proc's, as the kernels have it: links, addresses, routes,
+# neighbours, the sysctls of forwarding and reverse-path filtering, and the
+# firewall rules ("fact NAME KIND DATA" lines; NAME - for the host).
+facts() {
+    local name state pid
+    facts_of - self
+    for name in "$@"; do
+        # shellcheck disable=SC2046 # NAME STATE PID ...
+        set -- $(inspect_procs "$name")
+        state=$2 pid=$3
+        say fact "$name state $state"
+        [ "$state" != running ] || facts_of "$name" "$pid"
+    done
+}
+
+facts_of() {
+    local name=$1 pid=$2
+    say fact "$name links $(in_netns "$pid" ip -j link show)"
+    say fact "$name addrs $(in_netns "$pid" ip -j -4 addr show)"
+    say fact "$name routes $(in_netns "$pid" ip -j route show)"
+    say fact "$name neigh $(in_netns "$pid" ip -j -4 neigh show)"
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    say fact "$name sysctl $(in_netns "$pid" sh -c 'cd /proc/sys/net/ipv4 &&
+        for f in ip_forward conf/*/rp_filter; do echo "$f=$(cat "$f")"; done' | tr '\n' ' ')"
+    in_netns "$pid" iptables -S | sed "s/^/@@dockerlan:$TOKEN fact $name rule /" >&8
+}

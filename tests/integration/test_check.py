@@ -9,17 +9,15 @@ from pathlib import Path
 
 import docker
 import pytest
-from labtools import dl, lab_objects
+from labtools import dl, made_lab
 
 LAB = "dlt-check"
 
 
 @pytest.fixture(scope="module")
 def lab(client: docker.DockerClient) -> Iterator[str]:
-    dl("up", "--name", LAB, "--hosts", "3", "--procs", "1", "--quiet")
-    yield LAB
-    dl("down", "--name", LAB)
-    assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
+    with made_lab(client, LAB, "--hosts", "3", "--procs", "1") as made:
+        yield made
 
 
 def test_a_snapshot_matches_its_lab_and_a_removed_route_is_named(lab: str, tmp_path: Path) -> None:

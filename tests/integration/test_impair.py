@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from labtools import dl, lab_objects
+from labtools import dl, made_lab
 
 LAB = "dlt-impair"
 MBIT = 1_000_000
@@ -19,10 +19,8 @@ MBIT = 1_000_000
 
 @pytest.fixture(scope="module")
 def lab(client: docker.DockerClient) -> Iterator[str]:
-    dl("up", "--name", LAB, "--hosts", "2", "--procs", "2", "--quiet")
-    yield LAB
-    dl("down", "--name", LAB)
-    assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
+    with made_lab(client, LAB, "--hosts", "2", "--procs", "2") as made:
+        yield made
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from labtools import dl, lab_objects
+from labtools import dl, lab_objects, made_lab
 from labtools import failing_pairs as failing
 
 LAB = "dlt-cuts"
@@ -17,10 +17,8 @@ LAB = "dlt-cuts"
 
 @pytest.fixture(scope="module")
 def lab(client: docker.DockerClient) -> Iterator[str]:
-    dl("up", "--name", LAB, "--hosts", "3", "--procs", "2", "--quiet")
-    yield LAB
-    dl("down", "--name", LAB)
-    assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
+    with made_lab(client, LAB, "--hosts", "3", "--procs", "2") as made:
+        yield made
 
 
 def across(a: list[str], b: list[str]) -> set[tuple[str, str]]:

@@ -7,17 +7,15 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from labtools import dl, dl_json, failing_pairs, lab_objects
+from labtools import dl, dl_json, failing_pairs, made_lab
 
 LAB = "dlt-power"
 
 
 @pytest.fixture(scope="module")
 def lab(client: docker.DockerClient) -> Iterator[str]:
-    dl("up", "--name", LAB, "--hosts", "2", "--procs", "2", "--quiet")
-    yield LAB
-    dl("down", "--name", LAB)
-    assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
+    with made_lab(client, LAB, "--hosts", "2", "--procs", "2") as made:
+        yield made
 
 
 def kept(lab: str) -> dict[str, object]:
