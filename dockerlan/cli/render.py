@@ -38,6 +38,8 @@ def status_json(state: LabState) -> dict[str, object]:
     spec = state.spec
     return {
         "lab": state.name,
+        "cuts": [{"number": c.number, "groups": [list(g) for g in c.groups]} for c in state.cuts],
+        "impairments": [vars(i) for i in state.impairments],
         "mode": str(spec.mode) if spec else None,
         "internet": {
             "cidr": str(spec.internet_cidr) if spec else None,
@@ -98,7 +100,19 @@ def status_tables(state: LabState) -> list[Table]:
     for h in state.hosts:
         for p in h.procs:
             procs.add_row(p.name, h.name, p.address, f"[{_state_colour(p.state)}]{p.state}[/]")
-    return [hosts, procs]
+    tables = [hosts, procs]
+    if state.cuts or state.impairments:
+        faults = Table(title="faults in force", title_justify="left")
+        for column in ("kind", "what", "undo"):
+            faults.add_column(column)
+        for cut in state.cuts:
+            faults.add_row(f"cut {cut.number}", escape(str(cut)), f"dockerlan heal {cut.number}")
+        for item in state.impairments:
+            faults.add_row(
+                "impairment", escape(str(item)), f"dockerlan impair --clear {item.target}"
+            )
+        tables.append(faults)
+    return tables
 
 
 def _route_text(route: dict[str, str]) -> str:

@@ -15,6 +15,9 @@ from dockerlan.errors import DockerlanError
 from dockerlan.hostside.protocol import Event, events, new_token, reader_command
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import index_of, observe, owned
+from dockerlan.plan import cuts, impair
+from dockerlan.plan.cuts import Cut
+from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE
 from dockerlan.plan.spec import LabSpec, is_lab_name
 
@@ -45,6 +48,9 @@ class HostState:
     routes: tuple[dict[str, str], ...] = ()
     procs: tuple[ProcState, ...] = ()
     peers: tuple[str, ...] = ()
+    cuts: str = ""
+    impairments: str = ""
+    """The lab's cuts and impairments as this host keeps them (JSON; empty if not asked)."""
 
     @property
     def ready(self) -> bool:
@@ -69,6 +75,17 @@ class LabState:
     def running(self) -> bool:
         """Every host up and set up: what `up` promised."""
         return bool(self.hosts) and all(h.ready for h in self.hosts)
+
+    @property
+    def cuts(self) -> list[Cut]:
+        """The cuts in force, as the first host that was asked keeps them."""
+        text = next((h.cuts for h in self.hosts if h.cuts), "")
+        return cuts.from_json(text)
+
+    @property
+    def impairments(self) -> list[Impairment]:
+        text = next((h.impairments for h in self.hosts if h.impairments), "")
+        return impair.from_json(text)
 
     @property
     def summary(self) -> str:
@@ -126,6 +143,10 @@ def _ask(engine: Engine, host: HostState) -> HostState:
             peers = tuple(parse_peers(event.words))
         elif event.kind == "proc":
             procs.append(parse_proc(event.words))
+        elif event.kind == "cuts":
+            host = replace(host, cuts=event.words)
+        elif event.kind == "impairments":
+            host = replace(host, impairments=event.words)
     lan = next((r for r in routes if r.get("dev") == LAN_BRIDGE and r.get("scope") == "link"), {})
     return replace(
         host,

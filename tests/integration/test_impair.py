@@ -61,6 +61,10 @@ def test_a_rate_cap_holds_a_real_tcp_transfer_within_ten_percent(lab: str) -> No
 
 def test_loss_drops_about_the_share_asked_and_only_toward_its_destination(lab: str) -> None:
     dl("impair", "--name", lab, "p0", "--to", "p2", "--loss", "20%")
+    status = json.loads(dl("status", "--name", lab, "--json").stdout)
+    assert [(i["target"], i["to"], i["loss_ppm"]) for i in status["impairments"]] == [
+        ("p0", "p2", 200_000)
+    ], "status shows what is in force"
     # 400 probes at 20%: 80 lost on average, sd 8; 12%..28% is four sd either way.
     assert 12 <= loss_percent(lab, "10.0.1.2") <= 28
     assert loss_percent(lab, "10.0.1.3") == 0, "the control: --to spares the others"

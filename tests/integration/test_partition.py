@@ -5,6 +5,7 @@ overlay LAN too."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 
 import docker
@@ -36,6 +37,11 @@ def test_cuts_fail_exactly_their_pairs_stand_together_and_heal(lab: str) -> None
     assert failing(lab) == hosts_cut | across(["p2"], ["p3"]), "two cuts at once"
     listed = dl("partition", "--name", lab).stdout.splitlines()
     assert listed == ["cut 1: h0 / h2", "cut 2: p2 / p3"]
+    status = json.loads(dl("status", "--name", lab, "--json").stdout)
+    assert status["cuts"] == [
+        {"number": 1, "groups": [["h0"], ["h2"]]},
+        {"number": 2, "groups": [["p2"], ["p3"]]},
+    ], "status shows what is in force"
     dl("heal", "--name", lab, "1")
     assert failing(lab) == across(["p2"], ["p3"])
     dl("heal", "--name", lab)

@@ -104,3 +104,12 @@ def test_only_the_command_line_knows_the_terminal() -> None:
     for name, imported in modules().items():
         if not within(name, "dockerlan.cli", "dockerlan.__main__"):
             assert not any(within(i, "rich", "typer", "dockerlan.cli") for i in imported), name
+
+
+def test_every_test_module_has_a_name_of_its_own() -> None:
+    """pytest imports test modules by their file name (no packages here): two of the same
+    name in different folders stop the whole run at collection."""
+    root = Path(__file__).resolve().parents[2]
+    names = [p.name for folder in ("tests", "examples") for p in (root / folder).rglob("test_*.py")]
+    assert len(names) > 10, "the control: the modules are found"
+    assert sorted({n for n in names if names.count(n) > 1}) == []
