@@ -34,6 +34,7 @@ from dockerlan.hostside.protocol import (
     SHAPES_FILE,
     WAVE_FILE,
 )
+from dockerlan.plan import impair
 from dockerlan.plan.app import App
 from dockerlan.plan.layout import (
     FLOOD_MAC,
@@ -71,8 +72,9 @@ def host_files(
         WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
         CUTS_FILE: "[]\n",  # `up` heals: the lab as planned (lab/partition.py cuts it)
         DROPS_FILE: "",
-        IMPAIR_FILE: "[]\n",  # ... and clears impairments (lab/impairments.py sets them)
-        SHAPES_FILE: "",
+        # ... and sets the lab file's impairments alone (lab/impairments.py sets others)
+        IMPAIR_FILE: impair.to_json(list(plan.spec.impairments)) + "\n",
+        SHAPES_FILE: impair.lines(plan, list(plan.spec.impairments))[host.name],
     }
 
 

@@ -435,6 +435,10 @@ impair_netns() {
     done
     awk -v n="$name" '$1 == n && ($3 != "-" || $4 != "-") { found = 1 } END { exit !found }' \
         "$SHAPES_FILE" || return 0
+    if awk -v n="$name" '$1 == n && $4 != "-" { found = 1 } END { exit !found }' "$SHAPES_FILE" &&
+        ! netem_available; then
+        fail "delay and jitter need the kernel's netem queueing discipline (sch_netem), which this machine's kernel lacks"
+    fi
     awk -v n="$name" '$1 == n && ($3 != "-" || $4 != "-") {
         rate = ($3 == "-") ? "10gbit" : $3 "kbit"
         print "class add dev eth0 parent 1: classid 1:" $2 " htb rate " rate " ceil " rate

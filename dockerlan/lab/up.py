@@ -30,7 +30,7 @@ from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress, Silent, Steps
 from dockerlan.lab.snapshot import Snapshot, observe
 from dockerlan.lab.waves import start_waves
-from dockerlan.plan import preflight
+from dockerlan.plan import impair, preflight
 from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_PROC_IMAGE, LabSpec, Mode
@@ -98,6 +98,8 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
             spec = request.spec_for(snapshot.spec, in_use(engine, machine) if new else [])
             check_machine(machine, spec, progress)
             plan = plan_lab(spec)
+            for impairment in spec.impairments:
+                impair.check(plan, impairment)
             decision = decide(plan, snapshot)
             built = {image for image, _ in spec.app.builds()} if spec.app else set()
             for image in spec.images():

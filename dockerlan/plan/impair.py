@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict
 
 from dockerlan.errors import PlanError
 from dockerlan.plan.cuts import HOST_ITSELF
+from dockerlan.plan.faults import Impairment
 from dockerlan.plan.layout import HostPlan, LabPlan
 
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|g)?(bit|bps)?$", re.I)
@@ -33,33 +35,8 @@ _TIME = re.compile(r"^(\d+(?:\.\d+)?)\s*(us|ms|s)?$")
 _FACTOR = {None: 1, "k": 1, "m": 1000, "g": 1000 * 1000}
 _TIME_US = {"us": 1, "ms": 1000, "s": 1000 * 1000, None: 1000}
 NO = "-"
-
-
-@dataclass(frozen=True)
-class Impairment:
-    target: str
-    to: str | None = None
-    rate_kbit: int | None = None
-    delay_us: int | None = None
-    jitter_us: int | None = None
-    loss_ppm: int | None = None
-    """Lost per million packets: 2% is 20000."""
-
-    @property
-    def needs_netem(self) -> bool:
-        return self.delay_us is not None or self.jitter_us is not None
-
-    def __str__(self) -> str:
-        parts = [f"{self.target}" + (f" to {self.to}" if self.to else "")]
-        if self.rate_kbit is not None:
-            parts.append(f"rate {self.rate_kbit}kbit")
-        if self.delay_us is not None:
-            parts.append(f"delay {self.delay_us / 1000:g}ms")
-        if self.jitter_us is not None:
-            parts.append(f"jitter {self.jitter_us / 1000:g}ms")
-        if self.loss_ppm is not None:
-            parts.append(f"loss {self.loss_ppm / 10000:g}%")
-        return " ".join(parts)
+INTERNET = "internet"
+"""A target standing for every host's internet link (a lab file's `target: internet`)."""
 
 
 def parse_rate(text: str) -> int:
@@ -94,7 +71,11 @@ def parse_loss(text: str) -> int:
 
 def check(plan: LabPlan, impairment: Impairment) -> None:
     """The target and --to name things of the lab, and something is asked."""
-    _addresses(plan, impairment.target)
+    if impairment.target == INTERNET:
+        if impairment.to is not None:
+            raise PlanError("the whole internet has no --to: name a host to impair toward one")
+    else:
+        _addresses(plan, impairment.target)
     if impairment.to is not None:
         _addresses(plan, impairment.to)
         if impairment.to == impairment.target:
@@ -107,8 +88,8 @@ def check(plan: LabPlan, impairment: Impairment) -> None:
 
 
 def host_of(plan: LabPlan, name: str) -> HostPlan:
-    """The host whose namespaces a target's impairment is set in."""
-    host = _addresses(plan, name)[0]
+    """The host whose namespaces a target's impairment is set in (the first, for all)."""
+    host = plan.hosts[0].name if name == INTERNET else _addresses(plan, name)[0]
     return next(h for h in plan.hosts if h.name == host)
 
 
@@ -134,11 +115,15 @@ def lines(plan: LabPlan, standing: list[Impairment]) -> dict[str, str]:
     """Host -> its lines for these impairments (every host; empty when it sets nothing)."""
     found: dict[str, list[str]] = {h.name: [] for h in plan.hosts}
     for number, imp in enumerate(standing, start=10):
-        host, name, _ = _addresses(plan, imp.target)
+        if imp.target == INTERNET:
+            where = [(h.name, HOST_ITSELF) for h in plan.hosts]
+        else:
+            where = [_addresses(plan, imp.target)[:2]]
         dest = _addresses(plan, imp.to)[2] if imp.to else ["*"]
         values = (imp.rate_kbit, imp.delay_us, imp.jitter_us, imp.loss_ppm)
         shown = " ".join(NO if v is None else str(v) for v in values)
-        found[host].append(f"{name} {number} {shown} {' '.join(dest)}\n")
+        for host, name in where:
+            found[host].append(f"{name} {number} {shown} {' '.join(dest)}\n")
     return {host: "".join(text) for host, text in found.items()}
 
 
@@ -147,9 +132,16 @@ def replaced(standing: list[Impairment], new: Impairment) -> list[Impairment]:
     return [i for i in standing if (i.target, i.to) != (new.target, new.to)] + [new]
 
 
+def to_data(standing: Sequence[Impairment]) -> list[dict[str, object]]:
+    return [asdict(i) for i in standing]
+
+
 def to_json(standing: list[Impairment]) -> str:
     return json.dumps([asdict(i) for i in standing])
 
 
 def from_json(text: str) -> list[Impairment]:
     return [Impairment(**item) for item in (json.loads(text) if text.strip() else [])]
+
+
+__all__ = ["Impairment"]

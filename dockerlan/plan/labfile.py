@@ -20,6 +20,11 @@ Its keys are the options of `up`, spelt the same way, plus what procs run:
     compose: app.yml           # or an app (`dockerlan deploy`): its replicas are
                                # the procs; the path is relative to this file
 
+    impair:                    # impairments every `up` sets (`dockerlan impair`):
+      - {target: h0, to: h1, rate: 1mbit}       # a pair of hosts
+      - {target: p3, loss: 2%}                  # a proc
+      - {target: internet, delay: 20ms}         # every host's internet link
+
 A bad file is refused in one line naming the file, the line, the key and what
 was expected; an unknown key is an error, with the key it was probably meant
 to be.
@@ -36,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from dockerlan.errors import PlanError
+from dockerlan.plan.faults import Impairment
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import (
     DEFAULT_LAB,
@@ -51,7 +57,17 @@ DEFAULT_NAME = "dockerlan.yml"
 """The lab file `up` reads when none is named and one sits in the current folder."""
 
 WORKLOAD_KEYS = ("procs", "image", "command", "env")
-LAB_KEYS = ("name", "mode", "internet-cidr", "lan-cidr", "hosts", *WORKLOAD_KEYS, "compose")
+LAB_KEYS = (
+    "name",
+    "mode",
+    "internet-cidr",
+    "lan-cidr",
+    "hosts",
+    *WORKLOAD_KEYS,
+    "compose",
+    "impair",
+)
+IMPAIR_KEYS = ("target", "to", "rate", "delay", "jitter", "loss")
 
 
 @dataclass
@@ -185,7 +201,41 @@ def parse(text: str, path: str = DEFAULT_NAME, folder: Path = Path(".")) -> LabR
         given["hosts"] = reader.count(hosts, "hosts")
     if "compose" in keys:
         given.update(_app(reader, keys, folder, given.get("name", DEFAULT_LAB)))
+    if "impair" in keys:
+        given["impairments"] = _impairments(reader, keys["impair"])
     return LabRequest(**given)
+
+
+def _impairments(reader: _Reader, node: Any) -> tuple[Impairment, ...]:
+    """Each entry: a target (a host, a proc, or `internet`), `to`, and what to impair."""
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.fail(node, "impair", "expected a list of {target: ..., rate: ...} entries")
+    return tuple(_impairment(reader, item, f"impair[{i}]") for i, item in enumerate(node.value))
+
+
+def _impairment(reader: _Reader, node: Any, where: str) -> Impairment:
+    from dockerlan.plan import impair
+
+    keys = reader.mapping(node, where, IMPAIR_KEYS)
+    if "target" not in keys:
+        raise reader.fail(node, where, "expected a target: a host, a proc or internet")
+
+    def value(key: str, parse: Callable[[str], Any]) -> Any:
+        return reader.checked(keys[key], f"{where}.{key}", parse) if key in keys else None
+
+    found = Impairment(
+        reader.text(keys["target"], f"{where}.target"),
+        reader.text(keys["to"], f"{where}.to") if "to" in keys else None,
+        value("rate", impair.parse_rate),
+        value("delay", partial(impair.parse_time, option="delay")),
+        value("jitter", partial(impair.parse_time, option="jitter")),
+        value("loss", impair.parse_loss),
+    )
+    if all(v is None for v in (found.rate_kbit, found.delay_us, found.loss_ppm)):
+        raise reader.fail(node, where, "expected rate, delay, jitter or loss")
+    return found
 
 
 def _app(reader: _Reader, keys: Mapping[str, Any], folder: Path, lab: str) -> dict[str, Any]:

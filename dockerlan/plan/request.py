@@ -12,6 +12,7 @@ from ipaddress import IPv4Network
 
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import App
+from dockerlan.plan.faults import Impairment
 from dockerlan.plan.spec import (
     DEFAULT_HOSTS,
     DEFAULT_LAB,
@@ -48,6 +49,8 @@ class LabRequest:
     """One shape per host, where hosts differ (a lab file's list of hosts)."""
     app: App | None = None
     """An application to deploy: its replicas become the lab's procs."""
+    impairments: tuple[Impairment, ...] | None = None
+    """A lab file's impairments, set by every `up`."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """What reading it found that cannot be honoured (compose keys), one line each."""
     owner: str | None = field(default=None, compare=False)

@@ -6,12 +6,13 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from ipaddress import IPv4Network
 
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import App, Replica, place
+from dockerlan.plan.faults import Impairment
 from dockerlan.plan.workload import DEFAULT_PROC_IMAGE, Env, Health, Workload
 
 __all__ = ["DEFAULT_PROC_IMAGE", "Env", "Health", "Workload"]
@@ -97,6 +98,8 @@ class LabSpec:
     layout: tuple[HostShape, ...] = ()
     app: App | None = None
     """A deployed application: its replicas are the procs, placed over the hosts."""
+    impairments: tuple[Impairment, ...] = ()
+    """A lab file's impairments: set by every `up` (plan/impair.py)."""
 
     @property
     def workload(self) -> Workload:
@@ -156,6 +159,7 @@ class LabSpec:
             "env": dict(self.env),
             "layout": [{"procs": shape.procs, **shape.workload.to_data()} for shape in self.layout],
             "app": None if self.app is None else self.app.to_data(),
+            "impairments": [asdict(i) for i in self.impairments],
         }
 
     @classmethod
@@ -176,6 +180,7 @@ class LabSpec:
                 for shape in data.get("layout") or ()
             ),
             app=App.from_data(data["app"]) if data.get("app") else None,
+            impairments=tuple(Impairment(**i) for i in data.get("impairments") or ()),
         )
 
 
@@ -316,7 +321,7 @@ def find_overlap(cidr: IPv4Network, in_use: Iterable[IPv4Network]) -> IPv4Networ
     return next((net for net in in_use if cidr.overlaps(net)), None)
 
 
-RESIZABLE = frozenset({"hosts", "procs", "image", "command", "env", "layout", "app"})
+RESIZABLE = frozenset({"hosts", "procs", "image", "command", "env", "layout", "app", "impairments"})
 """What a running lab changes in place (its procs are made anew where theirs differ);
 its name, mode and address ranges need a new lab."""
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
-from labtools import dl, made_lab
+from labtools import dl, lab_objects, made_lab
 
 LAB = "dlt-impair"
 MBIT = 1_000_000
@@ -132,3 +133,47 @@ def test_a_bad_impairment_is_one_line_and_changes_nothing(
     run = dl("impair", "--name", lab, *args, check=False)
     assert run.returncode != 0 and run.stderr.splitlines()[0] == message
     assert dl("impair", "--name", lab).stdout == ""
+
+
+def test_a_lab_files_impairments_are_set_by_up_and_shown(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    name = "dlt-impair-file"
+    lab_file = tmp_path / "lab.yml"
+    lab_file.write_text(
+        f"name: {name}\nhosts: 2\nprocs: 1\n"
+        "impair:\n  - {target: p0, rate: 3mbit}\n  - {target: internet, loss: 10%}\n"
+    )
+    with made_lab(client, name, "-f", str(lab_file)):
+        status = json.loads(dl("status", "--name", name, "--json").stdout)
+        assert [(i["target"], i["rate_kbit"], i["loss_ppm"]) for i in status["impairments"]] == [
+            ("p0", 3000, None),
+            ("internet", None, 100_000),
+        ]
+        assert "rate 3Mbit" in in_proc_netns(name, "h0", "p0", "tc class show dev eth0")
+        for host in ("h0", "h1"):
+            rules = dl("exec", "--name", name, host, "--", "iptables", "-S").stdout
+            assert "--probability 0.1" in rules, f"{host}'s link loses 10%"
+        dl("impair", "--name", name, "--clear")
+        dl("up", "-f", str(lab_file))
+        assert len(json.loads(dl("status", "--name", name, "--json").stdout)["impairments"]) == 2
+
+
+def test_a_lab_file_asking_for_delay_gets_it_or_one_clear_line_and_nothing_left(
+    lab: str, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    name = "dlt-impair-delay"
+    lab_file = tmp_path / "lab.yml"
+    lab_file.write_text(
+        f"name: {name}\nhosts: 1\nprocs: 1\nimpair: [{{target: p0, delay: 30ms}}]\n"
+    )
+    run = dl("up", "-f", str(lab_file), "--quiet", check=False)
+    try:
+        if netem_on_this_kernel(lab):
+            assert run.returncode == 0, run.stderr
+        else:
+            assert run.returncode != 0
+            assert "need the kernel's netem queueing discipline (sch_netem)" in run.stderr
+            assert lab_objects(client, name) == {"containers": [], "networks": [], "volumes": []}
+    finally:
+        dl("down", "--name", name)

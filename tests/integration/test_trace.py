@@ -4,6 +4,7 @@ control that trace does not cry wolf)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 
@@ -43,9 +44,9 @@ BREAKS = {  # fault: (where it is made, how, how it is undone, (the hop, what tr
     ),
     "wrong route": (
         "h0",
-        "ip route replace 10.0.1.0/24 via 172.30.0.9 proto static",
+        "ip route replace 10.0.1.0/24 via {nobody} proto static",
         "",
-        ("h0", "routes p3 via 172.30.0.9, which is no host of the lab"),
+        ("h0", "routes p3 via {nobody}, which is no host of the lab"),
     ),
     "forwarding off": (
         "h1",
@@ -97,6 +98,10 @@ BREAKS = {  # fault: (where it is made, how, how it is undone, (the hop, what tr
 def test_trace_names_the_hop_a_fault_breaks(lab: str, fault: str) -> None:
     assert trace(lab)[0] == 0, "the control: whole before the fault"
     where, make, undo, (hop, words) = BREAKS[fault]
+    # An address on the lab's internet that no host has (the range depends on the engine).
+    internet = json.loads(dl("status", "--name", lab, "--json").stdout)["internet"]["cidr"]
+    nobody = str(ipaddress.ip_network(internet)[9])
+    make, words = make.replace("{nobody}", nobody), words.replace("{nobody}", nobody)
     sh(lab, where, make)
     try:
         code, hops = trace(lab)

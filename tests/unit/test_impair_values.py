@@ -64,3 +64,29 @@ def test_nothing_asked_jitter_without_delay_or_itself_as_destination_is_refused(
         impair.check(PLAN, Impairment("p0", jitter_us=5))
     with pytest.raises(PlanError, match="--to p0 is the target itself"):
         impair.check(PLAN, Impairment("p0", to="p0", rate_kbit=10))
+
+
+def test_the_whole_internet_is_every_hosts_own_link() -> None:
+    lines = impair.lines(PLAN, [Impairment(impair.INTERNET, delay_us=20_000)])
+    assert lines == {"h0": "- 10 - 20000 - - *\n", "h1": "- 10 - 20000 - - *\n"}
+    with pytest.raises(PlanError, match="the whole internet has no --to"):
+        impair.check(PLAN, Impairment(impair.INTERNET, to="h1", rate_kbit=10))
+
+
+def test_a_lab_file_lists_impairments_per_host_pair_proc_or_internet(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dockerlan.plan import labfile
+
+    lab = tmp_path / "lab.yml"
+    lab.write_text(
+        "hosts: 2\nimpair:\n  - {target: h0, to: h1, rate: 1mbit}\n"
+        "  - {target: internet, loss: 2%}\n"
+    )
+    spec = labfile.read(lab).new_spec()
+    assert spec.impairments == (
+        Impairment("h0", to="h1", rate_kbit=1000),
+        Impairment("internet", loss_ppm=20_000),
+    )
+    assert LabSpec.from_json(spec.to_json()) == spec
+    lab.write_text("impair:\n  - {target: p0}\n")
+    with pytest.raises(PlanError, match=r"lab.yml:2: impair\[0\]: expected rate, delay, jitter"):
+        labfile.read(lab)
