@@ -34,7 +34,7 @@ from dockerlan.lab.status import LabState
 from dockerlan.lab.up import UpResult
 from dockerlan.plan.cuts import Cut
 from dockerlan.plan.impair import Impairment
-from dockerlan.plan.layout import LabPlan, ProcPlan, plan_lab
+from dockerlan.plan.layout import LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
 from dockerlan.plan.trace import Hop
@@ -313,20 +313,12 @@ class Lab:
 
     def address(self, name: str) -> str:
         """The address of a host (on the internet), a proc or a replica (on its LAN)."""
-        plan = self.plan
-        for host in plan.hosts:
-            if host.name == name:
-                return str(host.address)
-        return str(self._proc(name).address)
+        host, proc = self.plan.find(name)
+        return str(proc.address if proc else host.address)
 
     def host_of(self, proc: str) -> str:
-        return self._proc(proc).host
-
-    def _proc(self, name: str) -> ProcPlan:
-        for proc in self.plan.procs:
-            if name in proc.names:
-                return proc
-        raise DockerlanError(f"{name!r} is neither a host, a proc nor a replica of lab {self.name}")
+        """The host a proc or replica runs on."""
+        return self.plan.find(proc)[0].name
 
     # ---- running things in it ----------------------------------------------------------
 

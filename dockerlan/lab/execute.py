@@ -35,4 +35,8 @@ def proc_named(state: LabState, name: str) -> str:
         return name
     from dockerlan.plan.layout import plan_lab
 
-    return next((p.name for p in plan_lab(state.spec).procs if name in p.names), name)
+    try:
+        proc = plan_lab(state.spec).find(name)[1]
+    except DockerlanError:
+        return name
+    return proc.name if proc else name

@@ -9,7 +9,6 @@ refused in one line naming what is missing.
 
 from __future__ import annotations
 
-from dockerlan import labels
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError, PlanError
 from dockerlan.hostside.protocol import (
@@ -19,8 +18,7 @@ from dockerlan.hostside.protocol import (
     new_token,
     reader_command,
 )
-from dockerlan.lab.parallel import each
-from dockerlan.lab.provision import deliver
+from dockerlan.lab.handout import hand_out
 from dockerlan.plan import impair
 from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import HostPlan, LabPlan
@@ -69,19 +67,9 @@ def netem_available(engine: Engine, host: HostPlan) -> bool:
 def apply(engine: Engine, plan: LabPlan, standing: list[Impairment]) -> None:
     """Give every host the impairments and its lines; running hosts set them now."""
     lines = impair.lines(plan, standing)
-    running = {c.name for c in engine.containers({labels.LAB: plan.spec.name}) if c.running}
+    listed = impair.to_json(standing)
 
-    def one(host: HostPlan) -> None:
-        files = {IMPAIR_FILE: impair.to_json(standing), SHAPES_FILE: lines[host.name]}
-        deliver(engine, host.container, files)
-        if host.container not in running:
-            return
-        token = new_token()
-        result = engine.exec(host.container, reader_command("impair", token), check=False)
-        if not any(e.kind == "done" for e in events(result.output, token)):
-            why = next((e.words for e in events(result.output, token) if e.kind == "fail"), "")
-            raise DockerlanError(
-                f"host {host.name} could not set the impairments: {why or result.output.strip()}"
-            )
+    def files(host: HostPlan) -> dict[str, str]:
+        return {IMPAIR_FILE: listed, SHAPES_FILE: lines[host.name]}
 
-    each(one, list(plan.hosts))
+    hand_out(engine, plan, files, "impair", "the impairments")

@@ -9,12 +9,10 @@ and applies them at its next boot; `up` heals.
 
 from __future__ import annotations
 
-from dockerlan import labels
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
-from dockerlan.hostside.protocol import CUTS_FILE, DROPS_FILE, events, new_token, reader_command
-from dockerlan.lab.parallel import each
-from dockerlan.lab.provision import deliver
+from dockerlan.hostside.protocol import CUTS_FILE, DROPS_FILE
+from dockerlan.lab.handout import hand_out
 from dockerlan.plan import cuts
 from dockerlan.plan.cuts import Cut
 from dockerlan.plan.layout import HostPlan, LabPlan
@@ -50,22 +48,9 @@ def heal(engine: Engine, plan: LabPlan, numbers: list[int] | None = None) -> lis
 def apply(engine: Engine, plan: LabPlan, standing: list[Cut]) -> None:
     """Give every host the cuts and its drops; running hosts apply them now."""
     drops = cuts.drops(plan, standing)
-    running = {c.name for c in engine.containers({labels.LAB: plan.spec.name}) if c.running}
+    listed = cuts.to_json(standing)
 
-    def one(host: HostPlan) -> None:
-        deliver(
-            engine,
-            host.container,
-            {CUTS_FILE: cuts.to_json(standing), DROPS_FILE: drops[host.name]},
-        )
-        if host.container not in running:
-            return
-        token = new_token()
-        result = engine.exec(host.container, reader_command("cut", token), check=False)
-        if not any(e.kind == "done" for e in events(result.output, token)):
-            why = next((e.words for e in events(result.output, token) if e.kind == "fail"), "")
-            raise DockerlanError(
-                f"host {host.name} could not apply the cuts: {why or result.output.strip()}"
-            )
+    def files(host: HostPlan) -> dict[str, str]:
+        return {CUTS_FILE: listed, DROPS_FILE: drops[host.name]}
 
-    each(one, list(plan.hosts))
+    hand_out(engine, plan, files, "cut", "the cuts")

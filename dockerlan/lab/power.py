@@ -35,15 +35,8 @@ class Target:
 
 def find(plan: LabPlan, name: str) -> Target:
     """A host (h1), proc (p5) or replica (front-2) of the plan."""
-    for host in plan.hosts:
-        if host.name == name:
-            return Target(host)
-        for proc in host.procs:
-            if name in proc.names:
-                return Target(host, proc.name)
-    raise DockerlanError(
-        f"{name!r} is neither a host, a proc nor a replica of lab {plan.spec.name}"
-    )
+    host, proc = plan.find(name)
+    return Target(host, proc.name if proc else None)
 
 
 def act(engine: Engine, plan: LabPlan, action: str, name: str) -> None:

@@ -61,17 +61,12 @@ def members(plan: LabPlan, names: tuple[str, ...]) -> list[Member]:
     """What a group stands for: a host and its procs, or single procs (or replicas)."""
     found: list[Member] = []
     for name in names:
-        host = next((h for h in plan.hosts if h.name == name), None)
-        if host is not None:
+        host, proc = plan.find(name)
+        if proc is not None:
+            found.append(Member(host.name, proc.name, proc.address))
+        else:
             found.append(Member(host.name, HOST_ITSELF, host.address))
             found += [Member(host.name, p.name, p.address) for p in host.procs]
-            continue
-        proc = next((p for p in plan.procs if name in p.names), None)
-        if proc is None:
-            raise PlanError(
-                f"{name!r} is neither a host, a proc nor a replica of lab {plan.spec.name}"
-            )
-        found.append(Member(proc.host, proc.name, proc.address))
     return found
 
 

@@ -95,20 +95,11 @@ def host_of(plan: LabPlan, name: str) -> HostPlan:
 
 def _addresses(plan: LabPlan, name: str) -> tuple[str, str, list[str]]:
     """(host, NAME as the host knows it, the addresses traffic toward `name` has)."""
-    for host in plan.hosts:
-        if host.name == name:
-            return (
-                host.name,
-                HOST_ITSELF,
-                [str(host.address), *(str(p.address) for p in host.procs)],
-            )
-    for proc in plan.procs:
-        if name in proc.names:
-            extra = (
-                [str(h.address) for h in plan.hosts if h.name == proc.host] if plan.overlay else []
-            )
-            return proc.host, proc.name, [str(proc.address), *extra]
-    raise PlanError(f"{name!r} is neither a host, a proc nor a replica of lab {plan.spec.name}")
+    host, proc = plan.find(name)
+    if proc is None:
+        return host.name, HOST_ITSELF, [str(host.address), *(str(p.address) for p in host.procs)]
+    # An overlay's tunnel packets go to the proc's host: its address too.
+    return host.name, proc.name, [str(proc.address), *([str(host.address)] if plan.overlay else [])]
 
 
 def lines(plan: LabPlan, standing: list[Impairment]) -> dict[str, str]:

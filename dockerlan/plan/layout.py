@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from dockerlan.errors import PlanError
 from dockerlan.plan.app import Replica
 from dockerlan.plan.spec import LAN_PREFIX, LabSpec, Mode, Workload, validate_spec
 
@@ -118,6 +119,16 @@ class LabPlan:
     def lan_mtu(self) -> int:
         """The MTU procs get: the internet's, less the tunnel's headers in overlay mode."""
         return INTERNET_MTU - VXLAN_OVERHEAD if self.overlay else INTERNET_MTU
+
+    def find(self, name: str) -> tuple[HostPlan, ProcPlan | None]:
+        """A host (h1), or a proc (p5) or an app's replica (front-2) with its host."""
+        for host in self.hosts:
+            if host.name == name:
+                return host, None
+            for proc in host.procs:
+                if name in proc.names:
+                    return host, proc
+        raise PlanError(f"{name!r} is neither a host, a proc nor a replica of lab {self.spec.name}")
 
     def names_table(self) -> list[tuple[IPv4Address, str]]:
         """Address and names of every host and proc, for every proc's /etc/hosts."""
