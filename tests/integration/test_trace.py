@@ -85,6 +85,14 @@ BREAKS = {  # fault: (where it is made, how, how it is undone, (the hop, what tr
         "",  # `up` pins the right one again
         ("h1", "sends p3's packets to 02:00:00:00:00:01"),
     ),
+    "failed neighbour": (
+        "h1",
+        # p3 stops answering ARP, h1 forgets its pinned entry and asks in vain.
+        in_proc("p3", "ip link set eth0 arp off")
+        + " && ip neigh del 10.0.1.3 dev br0 && (ping -c1 -W3 10.0.1.3 >/dev/null || true)",
+        in_proc("p3", "ip link set eth0 arp on"),
+        ("h1", "cannot find p3 (10.0.1.3) on br0: its neighbour entry is"),
+    ),
     "proc's own route": (
         "h0",
         in_proc("p0", "ip route del default"),
