@@ -36,4 +36,4 @@ git -C "$stage/project" -c user.name=stock -c user.email=stock@localhost commit 
 
 say "running scripts/stock-guest.sh in the VM (output below; logs in $VM_DIR/runs/)"
 "$VM_TOOLS/run-in-vm.sh" --timeout "${TIMEOUT:-14400}" --project "$stage/project" \
-    "$(cat scripts/stock-guest.sh)"
+    --env "STOCK_TESTS=${STOCK_TESTS:-}" "$(cat scripts/stock-guest.sh)"
