@@ -89,10 +89,13 @@ def test_delay_is_real_where_the_kernel_has_netem_and_refused_in_one_line_where_
     lab: str,
 ) -> None:
     run = dl("impair", "--name", lab, "p0", "--delay", "50ms", check=False)
-    if netem_on_this_kernel(lab):
+    netem = netem_on_this_kernel(lab)
+    print(f"netem on this kernel: {netem}")  # shown with -rP (make test-stock)
+    if netem:
         assert run.returncode == 0, run.stderr
         out = in_proc_netns(lab, "h0", "p0", "ping -c 5 -i 0.2 10.0.1.3")
         average = float(re.search(r"= [\d.]+/([\d.]+)/", out).group(1))  # type: ignore[union-attr]
+        print(f"average round trip with a 50 ms delay: {average} ms")
         assert average >= 50
     else:
         assert run.returncode == 1
