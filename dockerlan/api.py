@@ -449,14 +449,11 @@ class Process:
 
     def stop(self, signal: str = "TERM", timeout: float = 10) -> ExecResult:
         """Signal it (and what it started), then wait for its result."""
-        from dockerlan.hostside.protocol import events, new_token, reader_command
+        from dockerlan.lab.ask import ask
 
         if self.running:
-            token = new_token()
-            found = self.lab.engine.exec(
-                self.container, reader_command("signal", token, self._mark, signal), check=False
-            )
-            reached = [e.words for e in events(found.output, token) if e.kind == "signalled"]
+            found = ask(self.lab.engine, self.container, "signal", self._mark, signal) or []
+            reached = [e.words for e in found if e.kind == "signalled"]
             if not reached:
                 raise DockerlanError(f"could not signal {' '.join(self.argv)} in {self.target}")
         return self.wait(timeout)

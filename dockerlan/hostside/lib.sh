@@ -350,6 +350,15 @@ in_netns() {
     if [ "$pid" = self ]; then "$@"; else nsenter -t "$pid" -n "$@"; fi
 }
 
+# namespaces: "NAME PID" of each running planned proc, then "- self" for the
+# host: every network namespace a cut or an impairment is set in.
+namespaces() {
+    # shellcheck disable=SC2046 # one word per planned proc
+    inspect_procs $(planned_procs) | awk '$2 == "running" { print $1, $3 }' ||
+        fail "cannot inspect the procs of $HOST"
+    echo "- self"
+}
+
 # The drops of the lab's cuts (DROPS_FILE: "NAME ADDRESS" lines, NAME a proc or
 # - for the host itself), each in its own network namespace: a chain
 # DOCKERLAN-CUTS, jumped to from INPUT and OUTPUT, drops packets to and from
@@ -359,10 +368,7 @@ apply_cuts() {
     local inventory name pid chain
     [ -s "$DROPS_FILE" ] || [ -f "$CUTS_MARK" ] || return 0
     inventory=$(mktemp)
-    # shellcheck disable=SC2046 # one word per planned proc
-    inspect_procs $(planned_procs) | awk '$2 == "running" { print $1, $3 }' >"$inventory" ||
-        fail "cannot inspect the procs of $HOST"
-    echo "- self" >>"$inventory"
+    namespaces >"$inventory"
     while read -r name pid; do
         {
             echo "*filter"
@@ -402,10 +408,7 @@ apply_impairments() {
     local inventory name pid
     [ -s "$SHAPES_FILE" ] || [ -f "$SHAPES_MARK" ] || return 0
     inventory=$(mktemp)
-    # shellcheck disable=SC2046 # one word per planned proc
-    inspect_procs $(planned_procs) | awk '$2 == "running" { print $1, $3 }' >"$inventory" ||
-        fail "cannot inspect the procs of $HOST"
-    echo "- self" >>"$inventory"
+    namespaces >"$inventory"
     while read -r name pid; do
         impair_netns "$name" "$pid" || fail "cannot impair the link of $name"
     done <"$inventory"

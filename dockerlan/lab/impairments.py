@@ -14,10 +14,8 @@ from dockerlan.errors import DockerlanError, PlanError
 from dockerlan.hostside.protocol import (
     IMPAIR_FILE,
     SHAPES_FILE,
-    events,
-    new_token,
-    reader_command,
 )
+from dockerlan.lab.ask import ask
 from dockerlan.lab.handout import hand_out
 from dockerlan.plan import impair
 from dockerlan.plan.impair import Impairment
@@ -56,9 +54,7 @@ def clear(engine: Engine, plan: LabPlan, target: str | None = None) -> list[Impa
 
 
 def netem_available(engine: Engine, host: HostPlan) -> bool:
-    token = new_token()
-    result = engine.exec(host.container, reader_command("probe", token), check=False)
-    answer = [e.words for e in events(result.output, token) if e.kind == "netem"]
+    answer = [e.words for e in ask(engine, host.container, "probe") or [] if e.kind == "netem"]
     if not answer:
         raise DockerlanError(f"host {host.name} could not say what its kernel offers")
     return answer[0] == "yes"

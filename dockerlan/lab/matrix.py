@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from dockerlan.engine import Engine
 from dockerlan.hostside.protocol import Event
+from dockerlan.lab.ask import ask
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import index_of
-from dockerlan.lab.status import HostState, LabState, ProcState, ask, parse_proc
+from dockerlan.lab.status import HostState, LabState, ProcState, parse_proc
 
 Rtts = dict[tuple[str, str], list[float | None]]
 
@@ -169,7 +170,7 @@ def _answered(rtts: list[float | None] | None) -> bool:
 
 def _run(engine: Engine, host: HostState, verb: str, *args: str) -> list[Event]:
     """A host that cannot answer reports nothing: its procs then count as down."""
-    return ask(engine, host, verb, *args) or []
+    return ask(engine, host.container, verb, *args) or []
 
 
 def _retry(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from dockerlan import labels
 from dockerlan.engine import Container, Engine, Network, Volume
 from dockerlan.errors import DockerlanError
-from dockerlan.hostside.protocol import Event, events, new_token, reader_command
+from dockerlan.lab.ask import ask
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import index_of, observe, owned
 from dockerlan.plan import cuts, impair
@@ -115,19 +115,8 @@ def read_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False)
     return LabState(lab, snapshot.spec, network, hosts)
 
 
-def ask(engine: Engine, host: HostState, verb: str, *args: str) -> list[Event] | None:
-    """What a host's reader verb reports (hostside/protocol.py), whatever its exit code:
-    a record it printed is true. None if the host could not be asked at all."""
-    token = new_token()
-    try:
-        result = engine.exec(host.container, reader_command(verb, token, *args), check=False)
-    except DockerlanError:
-        return None  # it stopped since it was listed
-    return events(result.output, token)
-
-
 def _ask(engine: Engine, host: HostState) -> HostState:
-    found = ask(engine, host, "inspect")
+    found = ask(engine, host.container, "inspect")
     if found is None:
         return replace(host, setup="starting")  # running, but not answering yet
     routes: tuple[dict[str, str], ...] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dockerlan import labels
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
-from dockerlan.hostside.protocol import events, new_token, reader_command
+from dockerlan.lab.ask import ask
 from dockerlan.lab.parallel import each
 from dockerlan.lab.power import find
 from dockerlan.plan import trace as judge
@@ -24,21 +24,19 @@ def trace(engine: Engine, plan: LabPlan, source: str, target: str) -> list[Hop]:
     hosts = list({src.host.name: src.host, dst.host.name: dst.host}.values())
     seen: dict[tuple[str, str], Kernel] = {}
 
-    def ask(host: HostPlan) -> dict[tuple[str, str], Kernel]:
+    def facts_of(host: HostPlan) -> dict[tuple[str, str], Kernel]:
         state = states.get(host.container, "missing")
         if state != "running":
             return {(host.name, "-"): Kernel(state=state)}
         procs = [t.proc for t in (src, dst) if t.host.name == host.name and t.proc]
-        token = new_token()
-        result = engine.exec(host.container, reader_command("facts", token, *procs), check=False)
         facts = []
-        for event in events(result.output, token):
+        for event in ask(engine, host.container, "facts", *procs) or []:
             if event.kind == "fact":
                 name, kind, data = (event.words.split(" ", 2) + ["", ""])[:3]
                 facts.append((name, kind, data))
         return {(host.name, name): k for name, k in judge.kernels(facts).items()}
 
-    for found in each(ask, hosts):
+    for found in each(facts_of, hosts):
         seen.update(found)
     procs = {p.name: p for p in plan.procs}
     return judge.trace(plan, seen, procs[src.proc], procs[dst.proc])

@@ -15,10 +15,11 @@ from collections.abc import Callable
 
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError
-from dockerlan.hostside.protocol import events, new_token, reader_command
 from dockerlan.lab import provision
+from dockerlan.lab.ask import ask
 from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress
+from dockerlan.lab.status import parse_proc
 from dockerlan.plan.app import HEALTHY
 from dockerlan.plan.layout import HostPlan, LabPlan
 
@@ -91,11 +92,9 @@ def wait_healthy(
 
 def _procs_health(engine: Engine, host: HostPlan) -> dict[str, tuple[str, str]]:
     """Proc -> (state, health) as the host's inner engine reports them."""
-    token = new_token()
-    result = engine.exec(host.container, reader_command("inspect", token), check=False)
     found = {}
-    for event in events(result.output, token):
+    for event in ask(engine, host.container, "inspect") or []:
         if event.kind == "proc":
-            name, state, *rest = event.words.split()
-            found[name] = (state, rest[1] if len(rest) > 1 else "-")
+            proc = parse_proc(event.words)
+            found[proc.name] = (proc.state, proc.health or "-")
     return found
