@@ -49,7 +49,7 @@ test-stock: setup
 
 lint:
 	$(BIN)/ruff check dockerlan tests bench
-	$(BIN)/mypy dockerlan
+	$(BIN)/mypy dockerlan tests
 	cd dockerlan/hostside && shellcheck -x lib.sh dockerlan-host entrypoint.sh
 	shellcheck scripts/*.sh
 

@@ -180,17 +180,21 @@ class Lab:
 
         power.act(self.engine, self.plan, "kill", target)
 
-    def partition(self, *groups: Sequence[str]) -> Cut:
+    def partition(self, *groups: str | Sequence[str]) -> Cut:
         """Cut groups of hosts or procs apart, both ways (a host stands for its procs too):
-        `lab.partition(["h0", "h1"], ["h2"])`; the cut, numbered for `heal`."""
+        `lab.partition(["h0", "h1"], ["h2"])`, or `lab.partition("h0", "h2")` where each
+        group is one name; the cut, numbered for `heal`."""
         from dockerlan.lab import partition
+        from dockerlan.plan.cuts import as_groups
 
-        return partition.partition(self.engine, self.plan, tuple(tuple(g) for g in groups))
+        return partition.partition(self.engine, self.plan, as_groups(groups))
 
     def heal(self, *numbers: int) -> list[Cut]:
         """Undo these cuts, or all of them; the cuts healed."""
         from dockerlan.lab import partition
+        from dockerlan.plan.cuts import check_numbers
 
+        check_numbers(list(numbers))
         return partition.heal(self.engine, self.plan, list(numbers) or None)
 
     def cuts(self) -> list[Cut]:
@@ -206,23 +210,21 @@ class Lab:
         rate: str | None = None,
         delay: str | None = None,
         jitter: str | None = None,
-        loss: str | float | None = None,
+        loss: str | None = None,
     ) -> list[Impairment]:
         """Impair what a host or proc sends (toward `to` only, if given): rate "1mbit",
-        delay "50ms", jitter "5ms", loss "2%"; replaces what the same target and `to`
-        had. The impairments in force."""
-        from dockerlan.lab import impairments
+        delay "50ms", jitter "5ms", loss "2%" (each with its unit, as tc writes it; a
+        bare number is refused); replaces what the same target and `to` had. The
+        impairments in force."""
         from dockerlan.plan import impair
 
-        new = impair.Impairment(
-            target,
-            to,
-            impair.parse_rate(rate) if rate is not None else None,
-            impair.parse_time(delay, "--delay") if delay is not None else None,
-            impair.parse_time(jitter, "--jitter") if jitter is not None else None,
-            impair.parse_loss(str(loss)) if loss is not None else None,
-        )
-        return impairments.set_impairment(self.engine, self.plan, new)
+        return self.set_impairment(impair.asked(target, to, rate, delay, jitter, loss, spelt=""))
+
+    def set_impairment(self, impairment: Impairment) -> list[Impairment]:
+        """Set an impairment already parsed (plan.impair.asked); the impairments in force."""
+        from dockerlan.lab import impairments
+
+        return impairments.set_impairment(self.engine, self.plan, impairment)
 
     def clear_impairments(self, target: str | None = None) -> list[Impairment]:
         """Clear a target's impairments, or all; those cleared."""
@@ -243,20 +245,17 @@ class Lab:
         return trace(self.engine, self.plan, source, target)
 
     def check(self, expectation: str | Path) -> list[str]:
-        """How the lab differs from an expectation file (`dockerlan check`); [] if it matches."""
+        """How the lab differs from an expectation file (`dockerlan check`); [] if it matches.
+        The file is read and checked first: a bad one is a PlanError before any engine call."""
         from dockerlan.lab.check import observe
         from dockerlan.plan import expect
 
-        path = Path(expectation)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise DockerlanError(f"cannot read {path}: {exc.strerror or exc}") from None
-        wanted = expect.parse(text, str(path))
+        wanted = expect.read(Path(expectation))
         return expect.differences(wanted, observe(self.engine, self.name)[0])
 
     def snapshot(self) -> dict[str, Any]:
-        """The lab as an expectation file's data: what each proc reaches, and its state."""
+        """The lab as an expectation file's data: its internet range, what each proc
+        reaches, and its state (gateways that are hosts by name), for any machine's lab."""
         from dockerlan.lab.check import observe
         from dockerlan.plan import expect
 

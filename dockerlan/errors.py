@@ -16,6 +16,13 @@ class PlanError(DockerlanError):
     """The user's parameters describe no valid lab; raised before anything is created."""
 
 
+class Refused(PlanError):
+    """Good input that this machine or the lab as it stands cannot take now (a range in
+    use, an image missing, no disk, a kernel without netem, a lab running with other
+    settings); still raised before anything changes, but not the user's typo: the CLI
+    exits 1 for it, 2 for other PlanErrors."""
+
+
 class EngineError(DockerlanError):
     """The Docker engine did not answer, or refused something."""
 

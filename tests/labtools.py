@@ -26,9 +26,11 @@ TEST_LABEL = "io.dockerlan.test"
 CLI = str(Path(sys.executable).with_name("dockerlan"))
 
 
-def dl(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run the installed `dockerlan` as a user types it."""
-    run = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
+def dl(
+    *args: str, check: bool = True, timeout: float = 600, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `dockerlan` as a user types it (in the folder `cwd`, if given)."""
+    run = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
     if check and run.returncode != 0:
         raise AssertionError(
             f"dockerlan {' '.join(args)} exited {run.returncode}\n"
@@ -37,8 +39,9 @@ def dl(*args: str, check: bool = True, timeout: float = 600) -> subprocess.Compl
     return run
 
 
-def dl_json(*args: str) -> Any:
-    return json.loads(dl(*args, "--json").stdout)
+def dl_json(*args: str, check: bool = True) -> Any:
+    """A verb's --json; with check=False also when it exits 1 (status while a host is down)."""
+    return json.loads(dl(*args, "--json", check=check).stdout)
 
 
 def sh_in(

@@ -1,6 +1,12 @@
 """What every dockerlan command shares: the app, the consoles, the option types, how a
-request is read from the options, and the one error boundary that turns known
-failures into one line."""
+request and a lab's name are read from the options, and the one error boundary that
+turns known failures into one line.
+
+Exit codes, the same for every verb: 0 done (or the lab is as asked); 1 the lab is
+not as asked, or a step failed (pairs that do not answer, differences, an engine that
+does not answer); 2 bad input (options, names, files), refused before anything was
+touched; 3 a bug of dockerlan's own; 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from dockerlan import __version__
-from dockerlan.errors import DockerlanError, StepError
+from dockerlan.errors import DockerlanError, PlanError, Refused, StepError
 from dockerlan.plan.request import LabRequest
 
 app = typer.Typer(
@@ -32,7 +38,15 @@ _verbose = False
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-NameOption = Annotated[str, typer.Option("--name", "-n", help="Lab name.")]
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name", "-n", help="Lab name (default: the one dockerlan.yml here names, else dockerlan)."
+    ),
+]
+BAD_INPUT = 2
+"""The exit code of input refused before anything was touched (as click's usage errors)."""
+INTERNAL = 3
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 HostsOption = Annotated[int, typer.Option("--hosts", "-H", help="Number of virtual hosts.")]
@@ -61,8 +75,28 @@ def read_request(
     return LabRequest.from_options(name, hosts, procs, internet_cidr, lan_cidr, mode, image)
 
 
+def lab_name(name: str | None) -> str:
+    """The lab a verb acts on: --name, else the name the lab file here gives (said on
+    stderr, since a folder's file choosing the lab may surprise), else the default.
+    Checked before any engine call."""
+    from dockerlan.plan.spec import DEFAULT_LAB, validate_lab_name
+
+    if name is None:
+        from pathlib import Path
+
+        from dockerlan.plan.labfile import DEFAULT_NAME, name_in
+
+        here = Path(DEFAULT_NAME)
+        if here.is_file():
+            name = name_in(here)
+            if name is not None:
+                err.print(f"[dim]lab {escape(name)} (named in {here})[/]", highlight=False)
+    return validate_lab_name(name or DEFAULT_LAB)
+
+
 def user_errors(fn: F) -> F:
-    """The one error boundary: known failures become one line and exit 1, no traceback."""
+    """The one error boundary: known failures become one line, no traceback; bad input
+    exits 2, any other failure 1 (see the module's exit codes)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -75,7 +109,7 @@ def user_errors(fn: F) -> F:
                     err.print(Text(exc.command, style="dim"))
                 err.print(exc.output.strip(), markup=False, highlight=False)
             _traceback_if_verbose()
-            raise typer.Exit(1) from None
+            raise typer.Exit(exit_code(exc)) from None
         except KeyboardInterrupt:
             print_error("interrupted", "`dockerlan down` removes whatever a lab left behind")
             raise typer.Exit(130) from None
@@ -92,9 +126,15 @@ def user_errors(fn: F) -> F:
         except Exception as exc:  # a bug of ours: still one line, the traceback on request
             print_error(f"internal error: {type(exc).__name__}: {exc}", "run with -v for details")
             _traceback_if_verbose()
-            raise typer.Exit(2) from None
+            raise typer.Exit(INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def exit_code(error: DockerlanError) -> int:
+    """2 for input refused as such; 1 for every other failure, good input that the
+    machine or the lab cannot take now (Refused) among them."""
+    return BAD_INPUT if isinstance(error, PlanError) and not isinstance(error, Refused) else 1
 
 
 def print_error(message: str, hint: str | None) -> None:

@@ -12,10 +12,17 @@ from dockerlan.cli.progress import Phases
 
 @user_errors
 def images_build(
-    force: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even what is up to date.")
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Build the host and proc images (no registry needed)."""
+    """Build the host and proc images where missing or out of date (no registry needed).
+
+    An image is out of date when the files it is built from changed (a label records
+    their hash); `up` builds the same way, so this is only needed ahead of time, as
+    CI does, or with --force after the base image changed outside dockerlan.
+    """
     from dockerlan.engine import connect
     from dockerlan.lab.images import ensure_images
 

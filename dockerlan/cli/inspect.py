@@ -11,15 +11,15 @@ import typer
 from rich.markup import escape
 
 from dockerlan.cli import render
-from dockerlan.cli.app import JsonOption, NameOption, err, out, user_errors
-from dockerlan.plan.spec import DEFAULT_LAB
+from dockerlan.cli.app import JsonOption, NameOption, err, lab_name, out, user_errors
 
 
 @user_errors
-def ping_matrix(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
+def ping_matrix(name: NameOption = None, as_json: JsonOption = False) -> None:
     """Every proc pings every other, all at once; exit 1 if any pair did not answer."""
     from dockerlan.api import Lab
 
+    name = lab_name(name)
     matrix = Lab(name).ping_matrix()
     if as_json:
         print(json.dumps(matrix.to_json()))
@@ -39,16 +39,23 @@ def ping_matrix(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> 
 
 
 @user_errors
-def status(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
-    """Hosts with their addresses and kernel routes, procs with theirs."""
+def status(name: NameOption = None, as_json: JsonOption = False) -> None:
+    """Hosts with their addresses and kernel routes, procs with theirs.
+
+    Exits 1 if a host or proc is not running (or a host not set up).
+    """
     from dockerlan.api import Lab
 
+    name = lab_name(name)
     state = Lab(name).status()
     if as_json:
         print(json.dumps(render.status_json(state)))
-        return
-    render.print_tables(out, render.status_tables(state))
-    err.print(f"[dim]see it drawn: dockerlan show --name {name} (--format svg --out lab.svg)[/]")
+    else:
+        render.print_tables(out, render.status_tables(state))
+        err.print(f"[dim]see it drawn: dockerlan show --name {name} --format svg --out lab.svg[/]")
+    if state.not_running:
+        err.print(f"[red]not running: {', '.join(state.not_running)}[/]", highlight=False)
+        raise typer.Exit(1)
 
 
 @user_errors
@@ -57,28 +64,33 @@ def exec_command(
         str, typer.Argument(help="A host (h1), a proc (p5) or an app's replica (front-2).")
     ],
     command: Annotated[list[str], typer.Argument(help="The command, after --.")],
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
     interactive: Annotated[
         bool, typer.Option("--interactive", "-i", help="Pass stdin even when it is not a terminal.")
     ] = False,
 ) -> None:
     """Run a command in a host or proc; its output and exit code pass through."""
     from dockerlan.api import Lab
+    from dockerlan.errors import PlanError
 
+    name = lab_name(name)
     if command and command[0] == "--":
         command = command[1:]
+    if not command:
+        raise PlanError("no command given", hint=f"dockerlan exec {target} -- CMD ARGS...")
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     raise typer.Exit(Lab(name).interactive(target, command, tty or interactive, tty))
 
 
 @user_errors
-def ps(name: NameOption = DEFAULT_LAB, as_json: JsonOption = False) -> None:
+def ps(name: NameOption = None, as_json: JsonOption = False) -> None:
     """The procs, with the app's service and replica each runs: host, address, state, health.
 
     Exits 1 if a host could not be asked.
     """
     from dockerlan.api import Lab
 
+    name = lab_name(name)
     found = Lab(name).ps()
     if as_json:
         procs = [r.to_json() for r in found.rows]
@@ -95,30 +107,32 @@ TargetsArgument = Annotated[
 ]
 
 
-def _power(action: str, targets: list[str], name: str) -> None:
+def _power(action: str, targets: list[str], name: str | None) -> None:
     from dockerlan.api import Lab
 
-    lab = Lab.attach(name)
+    lab = Lab.attach(lab_name(name))
     for target in targets:
         getattr(lab, action)(target)
         err.print(f"[green]✓[/] {target}: {action}{'ped' if action == 'stop' else 'ed'}")
 
 
 @user_errors
-def stop(targets: TargetsArgument, name: NameOption = DEFAULT_LAB) -> None:
+def stop(targets: TargetsArgument, name: NameOption = None) -> None:
     """Stop hosts or procs: a host goes off with its procs; `start` brings it back."""
     _power("stop", targets, name)
 
 
 @user_errors
-def start(targets: TargetsArgument, name: NameOption = DEFAULT_LAB) -> None:
-    """Start stopped hosts or procs, with their addresses, routes and names; waits for a
-    host to set itself up."""
+def start(targets: TargetsArgument, name: NameOption = None) -> None:
+    """Start stopped hosts or procs, with their addresses, routes and names.
+
+    A host is waited for until it has set itself up again.
+    """
     _power("start", targets, name)
 
 
 @user_errors
-def kill(targets: TargetsArgument, name: NameOption = DEFAULT_LAB) -> None:
+def kill(targets: TargetsArgument, name: NameOption = None) -> None:
     """Kill hosts or procs at once (SIGKILL), as a crash would."""
     _power("kill", targets, name)
 
@@ -129,22 +143,26 @@ def partition(
         list[str] | None,
         typer.Argument(help="Groups of hosts or procs, separated by '/': h0,h1 / h2."),
     ] = None,
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
 ) -> None:
-    """Cut groups of hosts (with their procs) or procs apart, both ways; without groups,
-    list the cuts in force. Several cuts may stand at once."""
+    """Cut groups of hosts (with their procs) or procs apart, both ways.
+
+    Without groups, list the cuts in force. Several cuts may stand at once.
+    """
     from dockerlan.api import Lab
     from dockerlan.plan.cuts import parse_groups
 
+    name = lab_name(name)
+    asked = parse_groups(groups) if groups else None
     lab = Lab.attach(name)
-    if not groups:
+    if asked is None:
         standing = lab.cuts()
         for cut in standing:
             out.print(f"cut {cut.number}: {cut}", highlight=False)
         if not standing:
             err.print(f"lab {name}: no cuts")
         return
-    cut = lab.partition(*parse_groups(groups))
+    cut = lab.partition(*asked)
     err.print(
         f"[green]✓[/] cut {cut.number}: {cut} [dim](dockerlan heal {cut.number} undoes it)[/]"
     )
@@ -155,11 +173,14 @@ def heal(
     numbers: Annotated[
         list[int] | None, typer.Argument(help="Cuts to undo (default: all).")
     ] = None,
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
 ) -> None:
     """Undo cuts that `partition` made (all of them without numbers)."""
     from dockerlan.api import Lab
+    from dockerlan.plan.cuts import check_numbers
 
+    name = lab_name(name)
+    check_numbers(numbers or [])
     healed = Lab.attach(name).heal(*(numbers or []))
     for cut in healed:
         err.print(f"[green]✓[/] healed cut {cut.number}: {cut}")
@@ -182,12 +203,27 @@ def impair(
     clear: Annotated[
         bool, typer.Option("--clear", help="Clear the target's impairments (all without one).")
     ] = False,
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
 ) -> None:
-    """Impair what a host or proc sends: rate, delay, jitter, loss; replaces what the same
-    target had. Without a target, list the impairments in force."""
-    from dockerlan.api import Lab
+    """Impair what a host or proc sends: rate, delay, jitter, loss.
 
+    Each call replaces what the same target (and --to) had. Every value carries its
+    unit, as tc writes it: 10mbit, 50ms, 2%. Without a target, list the impairments
+    in force.
+    """
+    from dockerlan.api import Lab
+    from dockerlan.errors import PlanError
+    from dockerlan.plan import impair as impairment
+
+    name = lab_name(name)
+    values = {"--to": to, "--rate": rate, "--delay": delay, "--jitter": jitter, "--loss": loss}
+    given = [option for option, value in values.items() if value is not None]
+    if clear and given:
+        raise PlanError(f"--clear takes no values: drop {', '.join(given)}")
+    if not clear and target is None and given:
+        raise PlanError(f"{given[0]} needs a target: dockerlan impair TARGET {given[0]} ...")
+    if not clear and target is not None:
+        asked = impairment.asked(target, to, rate, delay, jitter, loss)
     lab = Lab.attach(name)
     if clear:
         for gone in lab.clear_impairments(target):
@@ -200,22 +236,26 @@ def impair(
         if not standing:
             err.print(f"lab {name}: no impairments")
         return
-    standing = lab.impair(target, to, rate, delay, jitter, loss)
+    standing = lab.set_impairment(asked)
     err.print(f"[green]✓[/] {standing[-1]}", highlight=False)
 
 
 @user_errors
 def snapshot(
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None,
 ) -> None:
-    """Save the lab as an expectation file for `check`: what each proc reaches, the hosts'
-    routes and the procs' addresses."""
+    """Save the lab as an expectation file for `check`.
+
+    It holds what each proc reaches, the hosts' routes and the procs' addresses, and the
+    internet range, so that it checks a lab on another machine's range too.
+    """
     import yaml
 
     from dockerlan.api import Lab
 
-    text = yaml.safe_dump(Lab.attach(name).snapshot(), sort_keys=False, default_flow_style=None)
+    name = lab_name(name)
+    text = yaml.safe_dump(Lab(name).snapshot(), sort_keys=False, default_flow_style=None)
     if out_file is None:
         sys.stdout.write(text)
     else:
@@ -226,14 +266,19 @@ def snapshot(
 @user_errors
 def check(
     expectation: Annotated[Path, typer.Argument(help="An expectation file (see snapshot).")],
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Compare the lab with an expectation file: reachability (a matrix, or rules such as
-    'h0 reaches h2') and state; print what differs, exit 1 if anything does."""
+    """Compare the lab with an expectation file, and print what differs.
+
+    The file holds reachability (a whole matrix, or rules such as 'h0 reaches h2') and
+    state. Exits 1 if anything differs (a name the lab lacks is a difference too), 2 if
+    the file is malformed.
+    """
     from dockerlan.api import Lab
 
-    found = Lab.attach(name).check(expectation)
+    name = lab_name(name)
+    found = Lab(name).check(expectation)  # reads the file before it looks at the lab
     if as_json:
         print(json.dumps({"lab": name, "ok": not found, "differences": found}))
     else:
@@ -249,13 +294,18 @@ def check(
 def trace(
     source: Annotated[str, typer.Argument(help="The proc a packet leaves (p0, front-1).")],
     target: Annotated[str, typer.Argument(help="The proc it should reach.")],
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk the path from one proc to another and back, hop by hop, reading each kernel's
-    state; name the first hop that breaks it and why (exit 1)."""
-    from dockerlan.api import Lab
+    """Walk the path from one proc to another and back, hop by hop, reading each kernel.
 
+    Names the first hop that breaks the path and why, and exits 1 then.
+    """
+    from dockerlan.api import Lab
+    from dockerlan.plan.trace import check_ends
+
+    name = lab_name(name)
+    check_ends(source, target)
     hops = Lab.attach(name).trace(source, target)
     broken = bool(hops) and not hops[-1].ok
     if as_json:

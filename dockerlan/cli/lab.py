@@ -17,10 +17,12 @@ from dockerlan.cli.app import (
     NameOption,
     QuietOption,
     err,
+    lab_name,
     out,
     user_errors,
 )
 from dockerlan.cli.progress import Phases
+from dockerlan.errors import PlanError
 
 if TYPE_CHECKING:
     from dockerlan.api import Lab
@@ -30,7 +32,6 @@ from dockerlan.plan.spec import (
     DEFAULT_LAN,
     DEFAULT_PROC_IMAGE,
     DEFAULT_PROCS,
-    validate_lab_name,
 )
 
 
@@ -195,7 +196,7 @@ def _terminate_as_interrupt() -> None:
 
 @user_errors
 def down(
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
     all_labs: Annotated[
         bool, typer.Option("--all", help="Remove every lab on this engine.")
     ] = False,
@@ -204,9 +205,10 @@ def down(
     """Remove everything a lab created (found by its labels); safe to run twice."""
     from dockerlan.api import Lab, labs
 
-    if not all_labs:
-        validate_lab_name(name)
-    for lab in [state.name for state in labs()] if all_labs else [name]:
+    if all_labs and name is not None:
+        raise PlanError("--all removes every lab: give it without --name")
+    chosen = None if all_labs else lab_name(name)
+    for lab in [state.name for state in labs()] if chosen is None else [chosen]:
         removed = Lab(lab).down()
         if quiet:
             continue

@@ -17,13 +17,14 @@ from dockerlan.cli.app import (
     NameOption,
     ProcsOption,
     err,
+    lab_name,
     out,
     read_request,
     user_errors,
 )
 from dockerlan.errors import DockerlanError
 from dockerlan.plan.layout import plan_lab
-from dockerlan.plan.spec import DEFAULT_HOSTS, DEFAULT_LAB, DEFAULT_LAN, DEFAULT_PROCS
+from dockerlan.plan.spec import DEFAULT_HOSTS, DEFAULT_LAN, DEFAULT_PROCS
 
 
 class DrawingFormat(StrEnum):
@@ -35,7 +36,11 @@ class DrawingFormat(StrEnum):
 
 @user_errors
 def show(
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
+    lab_file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="Draw the plan of this lab file instead (as up -f)."),
+    ] = None,
     hosts: Annotated[
         int | None, typer.Option("--hosts", "-H", help="Draw a plan of this many hosts instead.")
     ] = None,
@@ -46,18 +51,28 @@ def show(
     lan_cidr: LanOption = str(DEFAULT_LAN),
     mode: ModeOption = "routed",
     fmt: Annotated[
-        DrawingFormat, typer.Option("--format", "-f", help="What to draw.")
+        DrawingFormat, typer.Option("--format", help="What to draw.")
     ] = DrawingFormat.text,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None,
 ) -> None:
-    """Draw the running lab (or, with --hosts/--procs, a plan) with every address."""
+    """Draw the running lab with every address.
+
+    With --hosts and --procs, or a lab file (-f), draw that plan instead: no lab is
+    needed.
+    """
     from dockerlan.plan import drawing
 
-    if hosts is not None or procs is not None:
-        request = read_request(name, hosts, procs, internet_cidr, lan_cidr, mode)
+    if lab_file is not None:
+        from dockerlan.api import Lab
+
+        plan = plan_lab(Lab(name, file=lab_file).request.new_spec())
+    elif hosts is not None or procs is not None:
+        request = read_request(lab_name(name), hosts, procs, internet_cidr, lan_cidr, mode)
         plan = plan_lab(request.new_spec())
     else:
         from dockerlan.api import Lab
+
+        name = lab_name(name)
 
         try:
             plan = Lab(name).plan
@@ -84,7 +99,7 @@ def show(
 def export_command(
     hosts: HostsOption = DEFAULT_HOSTS,
     procs: ProcsOption = DEFAULT_PROCS,
-    name: NameOption = DEFAULT_LAB,
+    name: NameOption = None,
     internet_cidr: InternetOption = None,
     lan_cidr: LanOption = str(DEFAULT_LAN),
     mode: ModeOption = "routed",
@@ -96,7 +111,8 @@ def export_command(
     """Write network_setup.sh / network_delete.sh: the same lab in plain network namespaces."""
     from dockerlan.plan import export
 
-    plan = plan_lab(read_request(name, hosts, procs, internet_cidr, lan_cidr, mode).new_spec())
+    request = read_request(lab_name(name), hosts, procs, internet_cidr, lan_cidr, mode)
+    plan = plan_lab(request.new_spec())
     if to_stdout:
         print(export.setup_script(plan), end="")
         return

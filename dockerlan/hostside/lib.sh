@@ -281,13 +281,12 @@ ensure_routes() {
 # The VXLAN port on br0 and its flood list: exactly the planned peers.
 ensure_vxlan_peers() {
     if ! ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
-        if ! ip link add "$VXLAN_DEVICE" type vxlan id "$VXLAN_ID" dstport "$VXLAN_PORT" \
-            local "$ADDRESS" dev eth0 ||
-            ! ip link set "$VXLAN_DEVICE" master "$LAN_BRIDGE" ||
-            ! ip link set "$VXLAN_DEVICE" up; then
-            fail "cannot create the VXLAN port of $HOST"
-        fi
+        ip link add "$VXLAN_DEVICE" type vxlan id "$VXLAN_ID" dstport "$VXLAN_PORT" \
+            local "$ADDRESS" dev eth0 || fail "cannot create the VXLAN port of $HOST"
     fi
+    # Every time, not only when made: a port found down (or off br0) is put back.
+    ip link set "$VXLAN_DEVICE" master "$LAN_BRIDGE" up ||
+        fail "cannot bring up the VXLAN port of $HOST"
     local current peer
     current=$(bridge fdb show dev "$VXLAN_DEVICE" | awk -v m="$FLOOD_MAC" '$1 == m { print $3 }')
     for peer in $current; do
@@ -585,11 +584,15 @@ signal_marked() {
 
 # facts TOKEN [PROC...]: what `trace` reads of this host's network namespace
 # and of each proc's, as the kernels have it: links, addresses, routes,
-# neighbours, the sysctls of forwarding and reverse-path filtering, and the
-# firewall rules ("fact NAME KIND DATA" lines; NAME - for the host).
+# neighbours, the sysctls of forwarding and reverse-path filtering, the
+# firewall rules, and (overlay) where the host's VXLAN port sends each MAC
+# ("fact NAME KIND DATA" lines; NAME - for the host).
 facts() {
     local name state pid
     facts_of - self
+    if ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
+        say fact "- fdb $(bridge -j fdb show dev "$VXLAN_DEVICE")"
+    fi
     for name in "$@"; do
         # shellcheck disable=SC2046 # NAME STATE PID ...
         set -- $(inspect_procs "$name")

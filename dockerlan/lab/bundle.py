@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dockerlan.engine import Engine, Image
 from dockerlan.engine.machine import free_mib
-from dockerlan.errors import PlanError
+from dockerlan.errors import Refused
 from dockerlan.hostside.protocol import IMAGE_ARCHIVE
 
 BUNDLE_PREFIX = "dockerlan-image-"
@@ -30,7 +30,7 @@ def remove_orphan_bundles() -> None:
 def require_image(engine: Engine, name: str) -> Image:
     found = engine.image(name)
     if found is None:
-        raise PlanError(
+        raise Refused(
             f"image {name} is not on this engine",
             hint="build or pull it first; dockerlan copies it from here into every host",
         )
@@ -79,7 +79,7 @@ class ImageDelivery:
         images = ", ".join(dict.fromkeys(n for names in hosts for n in names))
         for need, free, where in needs:
             if hosts and need > free:
-                raise PlanError(
+                raise Refused(
                     f"copying {images} ({size_mib} MiB) into {len(hosts)} hosts needs about "
                     f"{need} MiB {where}, and {free} MiB are free",
                     hint="free some disk space, or use fewer hosts",

@@ -1,7 +1,8 @@
 """`check` and `snapshot`: a running lab seen as data, compared with an expectation.
 
 The lab is seen the way `status` and `ping-matrix` see it (every kernel's
-routes, every proc's address, every pair pinged); plan/expect.py compares.
+routes, every proc's address, every pair pinged), with its internet range, so
+that plan/expect.py compares it with a reference taken on another range.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ def observe(engine: Engine, lab: str) -> tuple[Observed, Matrix]:
         }
         for h in state.hosts
     }
-    procs = {p.name: {"address": p.address, "host": h.name} for h in state.hosts for p in h.procs}
+    # The matrix's procs: a down host's planned ones too, so that none goes unnamed.
+    address = {p.name: p.address for h in state.hosts for p in h.procs}
+    procs = {
+        proc: {"address": address.get(proc, ""), "host": host}
+        for host, names in matrix.hosts
+        for proc in names
+    }
     pairs = frozenset((p.src, p.dst) for p in matrix.pairs)
     reached = frozenset((p.src, p.dst) for p in matrix.pairs if p.ok)
-    return Observed(procs, hosts, reached, pairs), matrix
+    internet = str(state.spec.internet_cidr) if state.spec is not None else None
+    return Observed(procs, hosts, reached, pairs, internet), matrix

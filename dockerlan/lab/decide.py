@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dockerlan import labels
 from dockerlan.engine import Container
-from dockerlan.errors import PlanError
+from dockerlan.errors import Refused
 from dockerlan.lab.snapshot import Snapshot
 from dockerlan.plan.layout import LabPlan
 from dockerlan.plan.spec import RESIZABLE, LabSpec, spec_changes
@@ -44,9 +44,9 @@ class Decision:
 
 
 def decide(plan: LabPlan, snapshot: Snapshot) -> Decision:
-    """Raises PlanError for a change that needs a new lab, or leftovers of a crashed one."""
+    """Raises Refused for a change that needs a new lab, or leftovers of a crashed one."""
     if snapshot.spec is None and (snapshot.containers or snapshot.volumes):
-        raise PlanError(
+        raise Refused(
             f"lab {snapshot.lab!r} has leftovers of an earlier run",
             hint=f"remove them with `dockerlan down --name {snapshot.lab}`",
         )
@@ -76,7 +76,7 @@ def refuse_fixed_changes(running: LabSpec, wanted: LabSpec) -> None:
         what = "; ".join(
             f"{k.replace('_', '-')} is {old}, asked {new}" for k, (old, new) in fixed.items()
         )
-        raise PlanError(
+        raise Refused(
             f"lab {wanted.name!r} is running with other settings ({what})",
             hint="only --hosts and --procs change a running lab; "
             f"`dockerlan down --name {wanted.name}` first",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockerlan.engine import Engine
-from dockerlan.errors import DockerlanError
+from dockerlan.errors import DockerlanError, PlanError
 from dockerlan.lab.status import LabState
 
 
@@ -13,16 +13,14 @@ def run(
     """Run a command in a host (h1), proc (p5) or an app's replica (front-2) with this
     terminal attached; its exit code."""
     if not command:
-        raise DockerlanError("no command given", hint=f"dockerlan exec {target} -- CMD ARGS...")
+        raise PlanError("no command given", hint=f"dockerlan exec {target} -- CMD ARGS...")
     host = next((h for h in state.hosts if h.name == target), None)
     if host is not None:
         return engine.exec_interactive(host.container, command, stdin, tty)
     target = proc_named(state, target)
     host = next((h for h in state.hosts if any(p.name == target for p in h.procs)), None)
     if host is None:
-        raise DockerlanError(
-            f"{target!r} is neither a host, a proc nor a replica of lab {state.name}"
-        )
+        raise PlanError(f"{target!r} is neither a host, a proc nor a replica of lab {state.name}")
     flags = (["-i"] if stdin else []) + (["-t"] if tty else [])
     return engine.exec_interactive(
         host.container, ["docker", "exec", *flags, target, *command], stdin, tty

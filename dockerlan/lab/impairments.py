@@ -10,7 +10,7 @@ refused in one line naming what is missing.
 from __future__ import annotations
 
 from dockerlan.engine import Engine
-from dockerlan.errors import DockerlanError, PlanError
+from dockerlan.errors import DockerlanError, Refused
 from dockerlan.hostside.protocol import (
     IMPAIR_FILE,
     SHAPES_FILE,
@@ -33,7 +33,7 @@ def set_impairment(engine: Engine, plan: LabPlan, new: Impairment) -> list[Impai
     if new.needs_netem:
         host = impair.host_of(plan, new.target)
         if not netem_available(engine, host):
-            raise PlanError(
+            raise Refused(
                 "--delay and --jitter need the kernel's netem queueing discipline (sch_netem), "
                 "which this machine's kernel lacks",
                 hint="rate (--rate) and loss (--loss) work without it",

@@ -77,6 +77,14 @@ class LabState:
         return bool(self.hosts) and all(h.ready for h in self.hosts)
 
     @property
+    def not_running(self) -> list[str]:
+        """Hosts not up and set up, and procs of running hosts that do not run: what
+        `status` exits 1 for."""
+        hosts = [h.name for h in self.hosts if not h.ready]
+        procs = [p.name for h in self.hosts if h.ready for p in h.procs if p.state != "running"]
+        return hosts + procs
+
+    @property
     def cuts(self) -> list[Cut]:
         """The cuts in force, as the first host that was asked keeps them."""
         text = next((h.cuts for h in self.hosts if h.cuts), "")

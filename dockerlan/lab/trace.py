@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockerlan import labels
 from dockerlan.engine import Engine
-from dockerlan.errors import DockerlanError
+from dockerlan.errors import PlanError
 from dockerlan.lab.ask import ask
 from dockerlan.lab.parallel import each
 from dockerlan.lab.power import find
@@ -15,11 +15,12 @@ from dockerlan.plan.trace import Hop, Kernel
 
 def trace(engine: Engine, plan: LabPlan, source: str, target: str) -> list[Hop]:
     """Each hop of source -> target and back, until the first that breaks."""
+    judge.check_ends(source, target)
     src, dst = find(plan, source), find(plan, target)
     if src.proc is None or dst.proc is None:
-        raise DockerlanError("trace goes from a proc to a proc (or replicas): trace p0 p5")
+        raise PlanError("trace goes from a proc to a proc (or replicas): trace p0 p5")
     if src.proc == dst.proc:
-        raise DockerlanError(f"{source} and {target} are the same proc")
+        raise PlanError(f"{source} and {target} are the same proc")
     states = {c.name: c.state for c in engine.containers({labels.LAB: plan.spec.name})}
     hosts = list({src.host.name: src.host, dst.host.name: dst.host}.values())
     seen: dict[tuple[str, str], Kernel] = {}

@@ -18,7 +18,7 @@ from typing import Literal
 
 from dockerlan import labels
 from dockerlan.engine import Engine, HostRequest, Machine
-from dockerlan.errors import PlanError
+from dockerlan.errors import Refused
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
 from dockerlan.lab import images, provision
@@ -130,7 +130,7 @@ def check_machine(machine: Machine, spec: LabSpec, progress: Progress) -> None:
     )
     for finding in findings:
         if finding.fatal:
-            raise PlanError(finding.problem, hint=finding.fix)
+            raise Refused(finding.problem, hint=finding.fix)
         progress.warn(finding.problem, finding.fix)
 
 

@@ -57,7 +57,8 @@ class Document:
     _flattened: set[int] = field(default_factory=set)
 
     @classmethod
-    def load(cls, text: str, path: str, variables: Variables) -> Document:
+    def load(cls, text: str, path: str, variables: Variables | None = None) -> Document:
+        """The file's document; without variables its strings stay as written."""
         import yaml
 
         document = cls(path)
@@ -83,7 +84,9 @@ class Document:
     def fail(self, where: Where, expected: str) -> PlanError:
         return PlanError(f"{self.path}:{self.line(where)}: {dotted(where)}: {expected}")
 
-    def _convert(self, node: Any, where: Where, key: Any, variables: Variables, loader: Any) -> Any:
+    def _convert(
+        self, node: Any, where: Where, key: Any, variables: Variables | None, loader: Any
+    ) -> Any:
         """Plain data from a YAML node, its strings interpolated; records where each key is."""
         import yaml
 
@@ -100,7 +103,7 @@ class Document:
                 for i, item in enumerate(node.value)
             ]
         value = loader.construct_object(node)
-        if isinstance(value, str):
+        if isinstance(value, str) and variables is not None:
             try:
                 return variables.interpolate(value)
             except ValueError as exc:
@@ -132,12 +135,14 @@ def _validator() -> Any:
     return Draft7Validator(json.loads(SCHEMA.read_text()))
 
 
-def validate(document: Document) -> None:
-    """The most telling mistake the Compose Specification's schema finds, in one line."""
+def validate(document: Document, validator: Any = None) -> None:
+    """The most telling mistake a schema finds, in one line: the Compose Specification's,
+    unless another validator is given (see plan/expect.py)."""
     from jsonschema.exceptions import by_relevance
 
     relevance = by_relevance(strong=frozenset({"additionalProperties"}))
-    error = max(_validator().iter_errors(document.data or {}), key=relevance, default=None)
+    checker = validator or _validator()
+    error = max(checker.iter_errors(document.data or {}), key=relevance, default=None)
     while error is not None and error.validator in ("oneOf", "anyOf") and error.context:
         # Only the branch of the value's own type has something to say about it.
         branches: dict[Any, list[Any]] = {}

@@ -16,6 +16,7 @@ the host or "-" for the host itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
@@ -47,6 +48,22 @@ def parse_groups(words: list[str]) -> tuple[tuple[str, ...], ...]:
             hint="dockerlan partition h0,h1 / h2",
         )
     return groups
+
+
+def check_numbers(numbers: list[int]) -> None:
+    """Cut numbers, as `heal` takes them: counted from 1, each once."""
+    for number in numbers:
+        if number < 1:
+            raise PlanError(f"cut {number} cannot be: cuts are numbered from 1 (see `partition`)")
+    twice = sorted({n for n in numbers if numbers.count(n) > 1})
+    if twice:
+        raise PlanError(f"cut {twice[0]} is given twice")
+
+
+def as_groups(groups: tuple[str | Sequence[str], ...]) -> tuple[tuple[str, ...], ...]:
+    """The API's groups: each a list of names, or a string that is one name
+    (`lab.partition("h0", "h2")` cuts h0 from h2, never 'h' from '0')."""
+    return tuple((group,) if isinstance(group, str) else tuple(group) for group in groups)
 
 
 @dataclass(frozen=True)

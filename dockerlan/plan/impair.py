@@ -30,61 +30,132 @@ from dockerlan.plan.cuts import HOST_ITSELF
 from dockerlan.plan.faults import Impairment
 from dockerlan.plan.layout import HostPlan, LabPlan
 
-_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|g)?(bit|bps)?$", re.I)
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg]?)(bit|bps)?$", re.I)
 _TIME = re.compile(r"^(\d+(?:\.\d+)?)\s*(us|ms|s)?$")
-_FACTOR = {None: 1, "k": 1, "m": 1000, "g": 1000 * 1000}
-_TIME_US = {"us": 1, "ms": 1000, "s": 1000 * 1000, None: 1000}
+_LOSS = re.compile(r"^(\d+(?:\.\d+)?)\s*(%)?$")
+_FACTOR = {"": 0.001, "k": 1, "m": 1000, "g": 1000 * 1000}
+_TIME_US = {"us": 1, "ms": 1000, "s": 1000 * 1000}
+UNITS = (
+    "every value carries its unit, as tc writes it: rates in bits (500kbit, 10mbit, 1gbit), "
+    "times in us, ms or s, loss in percent (2%)"
+)
+"""The one rule for impairment values (the README says it too)."""
 NO = "-"
 INTERNET = "internet"
 """A target standing for every host's internet link (a lab file's `target: internet`)."""
 
 
-def parse_rate(text: str) -> int:
-    """1mbit, 500kbit, 2m (bits per second; a bare number is kbit) -> kbit/s."""
+def parse_rate(text: str, option: str = "--rate") -> int:
+    """A rate in tc's bit units, 500kbit, 10mbit, 1gbit -> kbit/s.
+
+    tc reads `10mbps` as megabytes per second and a bare number as bits per
+    second, where many people mean megabits: both are refused with the bit
+    spelling, so nobody gets eight or a thousand times what they meant.
+    """
     found = _RATE.match(text.strip())
-    if not found or (found.group(3) or "").lower() == "bps" and not found.group(2):
-        raise PlanError(f"--rate {text!r} is not a rate such as 500kbit, 10mbit or 1gbit")
-    kbit = float(found.group(1)) * _FACTOR[(found.group(2) or "k").lower()]
+    if not found:
+        raise PlanError(f"{option} {text!r} is not a rate such as 500kbit, 10mbit or 1gbit")
+    number, prefix, unit = found.group(1), found.group(2).lower(), (found.group(3) or "").lower()
+    if unit == "bps":
+        bits = f"{_plain(float(number) * 8)}{prefix}bit"
+        raise PlanError(
+            f"{option} {text!r} is ambiguous: tc reads {prefix}bps as {prefix or ''}bytes per "
+            f"second, many tools as {prefix or ''}bits",
+            hint=f"write {bits} (tc's meaning) or {number}{prefix}bit",
+        )
+    if not unit:
+        raise PlanError(
+            f"{option} {text!r} has no unit", hint=f"write {number}{prefix or 'k'}bit ({UNITS})"
+        )
+    kbit = float(number) * _FACTOR[prefix]
     if kbit < 8:
-        raise PlanError(f"--rate {text!r} is below 8kbit, too slow to shape")
+        raise PlanError(f"{option} {text!r} is below 8kbit, too slow to shape")
     return int(kbit)
 
 
 def parse_time(text: str, option: str) -> int:
-    """100ms, 1.5s, 500us (a bare number is ms) -> microseconds."""
+    """100ms, 1.5s, 500us -> microseconds; a bare number is refused (tc reads it as
+    microseconds, people as milliseconds)."""
     found = _TIME.match(text.strip())
     if not found:
         raise PlanError(f"{option} {text!r} is not a time such as 50ms or 1s")
+    if found.group(2) is None:
+        hint = f"write {found.group(1)}ms ({UNITS})"
+        raise PlanError(f"{option} {text!r} has no unit", hint=hint)
     return int(float(found.group(1)) * _TIME_US[found.group(2)])
 
 
-def parse_loss(text: str) -> int:
-    """2% or 2 (percent) -> lost per million."""
-    try:
-        percent = float(text.strip().rstrip("%"))
-    except ValueError:
-        raise PlanError(f"--loss {text!r} is not a percentage such as 2%") from None
-    if not 0 <= percent <= 100:
-        raise PlanError(f"--loss {text!r} is not between 0% and 100%")
+def parse_loss(text: str, option: str = "--loss") -> int:
+    """2%, 0.5% -> lost per million; a bare number is refused: 0.02 could be a fraction
+    (2%) or a percentage (0.02%)."""
+    found = _LOSS.match(text.strip())
+    if not found:
+        raise PlanError(f"{option} {text!r} is not a percentage such as 2%")
+    if found.group(2) is None:
+        raise PlanError(
+            f"{option} {text!r} has no %: loss is a percentage",
+            hint=f"write {found.group(1)}% for {found.group(1)} in a hundred ({UNITS})",
+        )
+    percent = float(found.group(1))
+    if percent > 100:
+        raise PlanError(f"{option} {text!r} is not between 0% and 100%")
     return round(percent * 10000)
 
 
-def check(plan: LabPlan, impairment: Impairment) -> None:
-    """The target and --to name things of the lab, and something is asked."""
-    if impairment.target == INTERNET:
-        if impairment.to is not None:
-            raise PlanError("the whole internet has no --to: name a host to impair toward one")
-    else:
-        _addresses(plan, impairment.target)
-    if impairment.to is not None:
-        _addresses(plan, impairment.to)
-        if impairment.to == impairment.target:
-            raise PlanError(f"--to {impairment.to} is the target itself")
+def _plain(number: float) -> str:
+    return str(int(number)) if number == int(number) else str(number)
+
+
+def asked(
+    target: str,
+    to: str | None = None,
+    rate: str | None = None,
+    delay: str | None = None,
+    jitter: str | None = None,
+    loss: str | None = None,
+    spelt: str = "--",
+) -> Impairment:
+    """The impairment the values ask for, parsed and checked with no lab at hand, so
+    that bad input is refused before the engine is asked. `spelt` is how the values'
+    names are written in messages: "--" for options, "" for the API's keywords."""
+    for key, value in (("rate", rate), ("delay", delay), ("jitter", jitter), ("loss", loss)):
+        if value is not None and not isinstance(value, str):
+            raise PlanError(
+                f"{spelt}{key} {value!r} is a number: give it with its unit, as a string",
+                hint=f"such as '2%', '50ms' or '10mbit' ({UNITS})",
+            )
+    found = Impairment(
+        target,
+        to,
+        parse_rate(rate, f"{spelt}rate") if rate is not None else None,
+        parse_time(delay, f"{spelt}delay") if delay is not None else None,
+        parse_time(jitter, f"{spelt}jitter") if jitter is not None else None,
+        parse_loss(loss, f"{spelt}loss") if loss is not None else None,
+    )
+    check_values(found)
+    return found
+
+
+def check_values(impairment: Impairment) -> None:
+    """Something is asked, and it makes sense on its own (no lab needed)."""
     values = (impairment.rate_kbit, impairment.delay_us, impairment.jitter_us, impairment.loss_ppm)
     if all(v is None for v in values):
         raise PlanError("nothing to impair: give --rate, --delay, --jitter or --loss (or --clear)")
     if impairment.jitter_us is not None and impairment.delay_us is None:
         raise PlanError("--jitter varies a delay: give --delay too")
+    if impairment.to is not None and impairment.to == impairment.target:
+        raise PlanError(f"--to {impairment.to} is the target itself")
+    if impairment.target == INTERNET and impairment.to is not None:
+        raise PlanError("the whole internet has no --to: name a host to impair toward one")
+
+
+def check(plan: LabPlan, impairment: Impairment) -> None:
+    """The values make sense and the target and --to name things of the lab."""
+    check_values(impairment)
+    if impairment.target != INTERNET:
+        _addresses(plan, impairment.target)
+    if impairment.to is not None:
+        _addresses(plan, impairment.to)
 
 
 def host_of(plan: LabPlan, name: str) -> HostPlan:

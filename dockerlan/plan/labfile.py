@@ -152,7 +152,9 @@ class _Reader:
         try:
             return parse(self.text(node, where))
         except PlanError as exc:
-            raise self.fail(node, where, exc.message) from None
+            error = self.fail(node, where, exc.message)
+            error.hint = exc.hint
+            raise error from None
 
 
 def read(path: Path) -> LabRequest:
@@ -163,6 +165,30 @@ def read(path: Path) -> LabRequest:
     return parse(text, str(path), path.parent)
 
 
+def name_in(path: Path) -> str | None:
+    """The lab name a lab file gives, if any: what every verb acts on when no --name is
+    given (as docker compose takes its project's). Only the name is read, so that `down`
+    works even where the rest of the file no longer would (a compose file gone)."""
+    import yaml
+
+    try:
+        root = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    except OSError as exc:
+        raise PlanError(f"cannot read the lab file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise _not_yaml(exc, str(path)) from None
+    reader = _Reader(str(path), yaml.SafeLoader(""))
+    keys = reader.mapping(root, "", LAB_KEYS) if root is not None else {}
+    return reader.text(keys["name"], "name") if "name" in keys else None
+
+
+def _not_yaml(exc: Exception, path: str) -> PlanError:
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return PlanError(f"{path}{line}: not YAML: {problem}")
+
+
 def parse(text: str, path: str = DEFAULT_NAME, folder: Path = Path(".")) -> LabRequest:
     """The request a lab file describes; PlanError naming the line of the first mistake."""
     import yaml
@@ -170,10 +196,7 @@ def parse(text: str, path: str = DEFAULT_NAME, folder: Path = Path(".")) -> LabR
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PlanError(f"{path}{line}: not YAML: {problem}") from None
+        raise _not_yaml(exc, path) from None
     reader = _Reader(path, yaml.SafeLoader(""))
     keys = reader.mapping(root, "", LAB_KEYS) if root is not None else {}
     given: dict[str, Any] = {}
@@ -228,10 +251,10 @@ def _impairment(reader: _Reader, node: Any, where: str) -> Impairment:
     found = Impairment(
         reader.text(keys["target"], f"{where}.target"),
         reader.text(keys["to"], f"{where}.to") if "to" in keys else None,
-        value("rate", impair.parse_rate),
+        value("rate", partial(impair.parse_rate, option="rate")),
         value("delay", partial(impair.parse_time, option="delay")),
         value("jitter", partial(impair.parse_time, option="jitter")),
-        value("loss", impair.parse_loss),
+        value("loss", partial(impair.parse_loss, option="loss")),
     )
     if all(v is None for v in (found.rate_kbit, found.delay_us, found.loss_ppm)):
         raise reader.fail(node, where, "expected rate, delay, jitter or loss")

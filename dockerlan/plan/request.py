@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from ipaddress import IPv4Network
 
-from dockerlan.errors import PlanError
+from dockerlan.errors import PlanError, Refused
 from dockerlan.plan.app import App
 from dockerlan.plan.faults import Impairment
 from dockerlan.plan.spec import (
@@ -138,7 +138,7 @@ class LabRequest:
         else:
             clash = find_overlap(self.internet_cidr, in_use)
             if clash is not None:
-                raise PlanError(
+                raise Refused(
                     f"--internet-cidr {self.internet_cidr} overlaps {clash}, "
                     "already in use on this machine",
                     hint="choose a free range, or leave --internet-cidr out to have one picked",

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from ipaddress import IPv4Network
 
-from dockerlan.errors import PlanError
+from dockerlan.errors import PlanError, Refused
 from dockerlan.plan.app import App, Replica, place
 from dockerlan.plan.faults import Impairment
 from dockerlan.plan.workload import DEFAULT_PROC_IMAGE, Env, Health, Workload
@@ -310,7 +310,7 @@ def choose_internet_cidr(in_use: Iterable[IPv4Network], lan: IPv4Network) -> IPv
     for candidate in INTERNET_CANDIDATES:
         if not any(candidate.overlaps(net) for net in taken):
             return candidate
-    raise PlanError(
+    raise Refused(
         "no free range for the internet network among 172.30.0.0/16",
         hint="pass --internet-cidr with a range this machine does not use",
     )

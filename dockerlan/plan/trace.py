@@ -4,9 +4,10 @@ The kernels' facts (links, routes, neighbours, sysctls, firewall rules; read
 by `dockerlan-host facts`) are plain data here, and the walk is pure: at each
 hop the question a kernel would ask (is the interface up, which route, is
 forwarding on, does reverse-path filtering accept it, does a rule drop it,
-does it fit the link, is the neighbour right), in the order the packet meets
-them. The first hop that fails is the answer; then the way back is walked
-the same way, since a reply must come home too.
+does it fit the link, is the neighbour right, which host does the VXLAN port
+send it to), in the order the packet meets them. The first hop that fails is
+the answer; then the way back is walked the same way, since a reply must come
+home too.
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ import shlex
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from dockerlan.plan.layout import HostPlan, LabPlan, ProcPlan
+from dockerlan.errors import PlanError
+from dockerlan.plan.layout import FLOOD_MAC, HostPlan, LabPlan, ProcPlan
 
 NO_WAY = ("unreachable", "blackhole", "prohibit")
+
+
+def check_ends(source: str, target: str) -> None:
+    """What can be told of the two ends with no lab at hand (the lab tells the rest)."""
+    if source == target:
+        raise PlanError(f"{source} and {target} are the same proc")
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class Kernel:
     """(dev, address) -> (MAC, state)"""
     sysctl: dict[str, str] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
+    fdb: list[tuple[str, str]] | None = None
+    """(MAC, remote address) of the VXLAN port's own entries; None: no VXLAN port told."""
 
     def route(self, address: IPv4Address) -> Route | None:
         """The longest-prefix match, as the kernel picks it (main table)."""
@@ -86,6 +96,9 @@ def kernels(facts: list[tuple[str, str, str]]) -> dict[str, Kernel]:
             k.sysctl = dict(item.split("=", 1) for item in data.split() if "=" in item)
         elif kind == "rule":
             k.rules.append(data)
+        elif kind == "fdb":
+            entries = json.loads(data or "[]")
+            k.fdb = [(e["mac"].lower(), e["dst"]) for e in entries if e.get("dst")]
     return found
 
 
@@ -194,6 +207,27 @@ class Walk:
                 "a wrong neighbour entry",
             )
 
+    def tunnel(self, where: str, k: Kernel, mac: str, peer: HostPlan, whose: str) -> None:
+        """A known MAC goes where the VXLAN port's entry says, an unknown one (and the ARP
+        for it) to its flood list: either way it must reach the peer."""
+        if k.fdb is None:
+            return
+        sent = [dst for m, dst in k.fdb if mac and m == mac.lower()]
+        if sent and str(peer.address) not in sent:
+            owner = next((h.name for h in self.plan.hosts if str(h.address) == sent[0]), None)
+            what = f"{sent[0]} ({owner})" if owner else f"{sent[0]}, which is no host of the lab"
+            raise self.broken(
+                where,
+                f"sends {whose}'s frames over VXLAN to {what}, and {whose} lives on "
+                f"{peer.name} ({peer.address}): a wrong VXLAN forwarding entry",
+            )
+        if not sent and str(peer.address) not in (dst for m, dst in k.fdb if m == FLOOD_MAC):
+            raise self.broken(
+                where,
+                f"has no VXLAN peer {peer.name} ({peer.address}) on vxlan0, nor an entry for "
+                f"{whose}'s MAC: {whose} (and the ARP for it) never reaches {peer.name}",
+            )
+
     def route(self, where: str, k: Kernel, dst: IPv4Address, whose: str) -> Route:
         found = k.route(dst)
         if found is None or (found.kind in NO_WAY and found.dst.prefixlen == 0):
@@ -299,12 +333,16 @@ def _across_l2(
     """One LAN: the same host's br0, or (overlay) br0s joined by VXLAN between hosts."""
     Q = w.kernel(b.name, q.name)
     P = w.kernel(a.name, p.name)
-    w.neighbour(p.name, P, "eth0", q.address, Q.links.get("eth0", Link(True, 0, "")).mac, q.name)
+    mac = Q.links.get("eth0", Link(True, 0, "")).mac
     if a.name == b.name:
+        w.neighbour(p.name, P, "eth0", q.address, mac, q.name)
         w.ok(a.name, f"bridges it to {q.name} on br0")
         return
+    # p's ARP for q crosses the tunnel as well: the tunnel is judged first, so that a
+    # neighbour entry a broken tunnel left FAILED is blamed on the tunnel, not on p.
     tunnel = w.up(a.name, A, "vxlan0")
     w.fits(a.name, tunnel, "vxlan0", mtu)
+    w.tunnel(a.name, A, mac, b, q.name)
     w.firewall(a.name, A, "OUTPUT", a.address, b.address, out="eth0")
     w.up(a.name, A, "eth0")
     w.ok(a.name, f"tunnels it over VXLAN to {b.name} ({b.address})")
@@ -314,6 +352,7 @@ def _across_l2(
     w.up(b.name, B, "vxlan0")
     w.up(b.name, B, "br0")
     w.ok(b.name, f"takes it out of the tunnel onto br0, to {q.name}")
+    w.neighbour(p.name, P, "eth0", q.address, mac, q.name)
 
 
 # ---- firewall rules, as iptables -S writes them ---------------------------------------

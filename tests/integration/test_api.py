@@ -5,6 +5,7 @@ and a lab that goes away with its `with` block, also when the block fails."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -18,7 +19,7 @@ LAB = "dlt-api"
 
 
 @pytest.fixture(scope="module")
-def lab(client: docker.DockerClient) -> Lab:
+def lab(client: docker.DockerClient) -> Iterator[Lab]:
     with Lab(LAB, hosts=2, procs=2) as made:
         yield made
     assert lab_objects(client, LAB) == {"containers": [], "networks": [], "volumes": []}
@@ -77,6 +78,31 @@ def test_a_stopped_proc_fails_assert_all_naming_it(lab: Lab) -> None:
     finally:
         lab.exec("h1", "docker", "start", "p3", check=True)
     lab.ping_matrix().assert_all()
+
+
+def test_a_partition_of_two_names_cuts_the_two_hosts_apart(lab: Lab) -> None:
+    """`lab.partition("h0", "h1")`: each string is one name (it was once read as the
+    groups 'h', '0' / 'h', '1')."""
+    cut = lab.partition("h0", "h1")
+    try:
+        assert cut.groups == (("h0",), ("h1",))
+        failed = {(p.src, p.dst) for p in lab.ping_matrix().pairs if not p.ok}
+        across = {(a, b) for a in ("p0", "p1") for b in ("p2", "p3")}
+        assert failed == across | {(b, a) for a, b in across}, "exactly the pairs across"
+    finally:
+        lab.heal(cut.number)
+    lab.ping_matrix().assert_all()  # the control: healed, whole again
+
+
+def test_impairment_values_carry_their_units(lab: Lab) -> None:
+    """loss=0.02 once meant 0.02 %: numbers and unitless strings are refused, nothing set."""
+    with pytest.raises(PlanError, match="loss 0.02 is a number"):
+        lab.impair("p0", loss=0.02)  # type: ignore[arg-type]
+    with pytest.raises(PlanError, match="loss '2' has no %"):
+        lab.impair("p0", loss="2")
+    assert lab.impairments() == []
+    assert [str(i) for i in lab.impair("p0", loss="2%")] == ["p0 loss 2%"], "the control"
+    lab.clear_impairments()
 
 
 def test_attach_finds_a_running_lab_and_refuses_a_missing_one(lab: Lab) -> None:

@@ -3,6 +3,7 @@ commands and environments in the procs, and converging when the file or options 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +77,27 @@ def test_options_resize_a_lab_from_a_file_keeping_each_hosts_workload(example: s
     kept = dl("up", "--name", example)
     assert "keeps its size: 3 hosts x 1 procs" not in kept.stderr
     assert "keeps its size: 3 hosts, 3 procs" in kept.stderr
+
+
+def test_every_verb_acts_on_the_lab_the_folders_lab_file_names(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """`up` in a folder whose dockerlan.yml names the lab, then the other verbs with no
+    --name: each acts on that lab (they once looked for `dockerlan`, and `down` left the
+    lab running)."""
+    lab = "dlt-named"
+    (tmp_path / "dockerlan.yml").write_text(f"name: {lab}\nhosts: 2\nprocs: 1\n")
+    dl("up", "--quiet", cwd=tmp_path)
+    try:
+        assert lab_objects(client, lab)["containers"], "up made the file's lab"
+        status = dl("status", "--json", cwd=tmp_path)
+        assert json.loads(status.stdout)["lab"] == lab
+        assert f"lab {lab} (named in dockerlan.yml)" in status.stderr, "it says which lab"
+        matrix = json.loads(dl("ping-matrix", "--json", cwd=tmp_path).stdout)
+        assert (matrix["lab"], matrix["ok"], matrix["failed"]) == (lab, 2, 0)
+        assert dl("exec", "p1", "--", "hostname", cwd=tmp_path).stdout.strip() == "p1"
+        down = dl("down", cwd=tmp_path)
+        assert f"lab {lab}: removed" in down.stderr
+        assert lab_objects(client, lab) == {"containers": [], "networks": [], "volumes": []}
+    finally:
+        dl("down", "--name", lab)

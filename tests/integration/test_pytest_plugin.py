@@ -297,3 +297,131 @@ def test_a_session_removes_the_labs_of_dead_sessions_of_this_machine_only(
     for kind, (_, stale) in owners.items():
         if not stale:
             client.networks.get(f"{name}-{kind}-internet").remove()
+
+
+def test_with_keep_the_session_lab_outlives_its_session_and_no_later_session_reaps_it(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    session.makeini("[pytest]\ndockerlan_hosts = 1\ndockerlan_procs = 1\n")
+    session.makepyfile(
+        test_lab="""
+        def test_lab(dockerlan_lab):
+            assert dockerlan_lab.procs == ["p0"]
+        """,
+        test_trivial="""
+        def test_nothing():
+            pass
+        """,
+    )
+    kept = run(session, "--dockerlan-keep", "test_lab.py")
+    name = session_name(session)
+    made.append(name)
+    try:
+        kept.assert_outcomes(passed=1)
+        kept.stdout.fnmatch_lines(
+            [f"dockerlan: kept 1 lab(s) (--dockerlan-keep): {name}; remove with *"]
+        )
+        assert Lab(name).exec("p0", "true").rc == 0, "up and running after its session"
+        owner = owner_of(client, name)
+        assert owner.startswith("pytest-kept pid="), owner
+        pid = int(re.search(r"pid=(\d+)", owner).group(1))  # type: ignore[union-attr]
+        assert not Path(f"/proc/{pid}").exists(), "its session is gone"
+        # A later session's reaper leaves it, though its session is gone: kept on purpose.
+        later = run(session, "test_trivial.py")
+        later.assert_outcomes(passed=1)
+        assert name not in later.stdout.str(), "not reported as removed"
+        assert Lab(name).exec("p0", "true").rc == 0, "still running after the next session"
+    finally:
+        Lab(name).down()
+
+
+def test_the_session_lab_is_made_from_the_lab_file_its_ini_names(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    # The file's hosts (2, not dockerlan's 3), command and env; the ini's procs override
+    # the file's; the path is relative to the rootdir; the name stays the session's.
+    session.makeini("[pytest]\ndockerlan_file = labs/lab.yml\ndockerlan_procs = 1\n")
+    (session.path / "labs").mkdir()
+    (session.path / "labs" / "lab.yml").write_text(
+        "name: from-the-file\nhosts: 2\nprocs: 2\nenv: {GREETING: hello}\n"
+        "command: httpd -f -p 80 -h /etc\n"
+    )
+    session.makepyfile(
+        test_lab="""
+        def test_lab(dockerlan_lab):
+            assert dockerlan_lab.name == open("session.txt").read()
+            assert (dockerlan_lab.hosts, dockerlan_lab.procs) == (["h0", "h1"], ["p0", "p1"])
+            served = dockerlan_lab.exec("p1", "wget", "-qO-", "http://p0/hostname")
+            assert served.stdout.strip() == "p0", served
+            assert dockerlan_lab.exec("p0", "sh", "-c", "echo $GREETING").stdout == "hello\\n"
+        """
+    )
+    result = run(session)
+    made.append(session_name(session))
+    result.assert_outcomes(passed=1)
+    assert lab_names(client, made[0]) == set()
+    assert lab_names(client, "from-the-file") == set()
+
+
+def test_the_session_lab_runs_the_app_of_the_compose_file_its_ini_names(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    # A build here, on the proc image the engine already has: no registry, and small.
+    (session.path / "app").mkdir()
+    (session.path / "app" / "Dockerfile").write_text(
+        "FROM dockerlan-proc:latest\nRUN mkdir /www && echo hello from web > /www/index.html\n"
+    )
+    (session.path / "app" / "compose.yml").write_text(
+        """\
+services:
+  web:
+    build: {context: .}
+    command: httpd -f -p 80 -h /www
+    x-dockerlan: {hosts: [h1]}
+  probe:
+    image: dockerlan-proc:latest
+    x-dockerlan: {hosts: [h0]}
+"""
+    )
+    session.makeini("[pytest]\ndockerlan_compose = app/compose.yml\ndockerlan_hosts = 2\n")
+    session.makepyfile(
+        test_app="""
+        def test_app(dockerlan_lab):
+            rows = {row.replica: (row.host, row.state) for row in dockerlan_lab.ps()}
+            assert rows == {"web-1": ("h1", "running"), "probe-1": ("h0", "running")}
+            answer = dockerlan_lab.exec("probe-1", "wget", "-qO-", "http://web/")
+            assert answer.stdout == "hello from web\\n", answer
+        """
+    )
+    result = run(session)
+    name = session_name(session)
+    made.append(name)
+    result.assert_outcomes(passed=1)
+    assert lab_names(client, name) == set()
+    assert client.images.list(filters={"label": f"{labels.BUILT_FOR}={name}"}) == []
+
+
+def test_with_reap_off_a_session_leaves_the_labs_of_dead_sessions(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    """A half-made lab (its internet network only) of a session that is gone: left with
+    dockerlan_reap = false, removed without it (the control)."""
+    session.makepyfile(test_trivial="def test_nothing():\n    pass\n")
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    lab = f"pyt-{os.urandom(3).hex()}-dead"
+    made.append(lab)
+    owner = f"pytest pid={ended.pid} start=1 host={socket.gethostname()}"
+    client.networks.create(
+        f"{lab}-internet", labels={labels.LAB: lab, labels.OWNER: owner, TEST_LABEL: lab}
+    )
+    session.makeini("[pytest]\ndockerlan_reap = false\n")
+    off = run(session)
+    off.assert_outcomes(passed=1)
+    assert lab not in off.stdout.str(), "not reported as removed"
+    assert lab_names(client, lab) == {lab}
+    session.makeini("[pytest]\n")
+    on = run(session)
+    on.assert_outcomes(passed=1)
+    on.stdout.fnmatch_lines([f"dockerlan: removed * lab(s) *{lab} (pid {ended.pid} *"])
+    assert lab_names(client, lab) == set()

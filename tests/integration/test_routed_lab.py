@@ -130,7 +130,7 @@ def test_exec_passes_output_and_exit_code(main_lab: str) -> None:
 
 def test_exec_on_an_unknown_target_is_one_clear_line(main_lab: str) -> None:
     run = dl("exec", "--name", main_lab, "p99", "--", "true", check=False)
-    assert run.returncode == 1
+    assert run.returncode == 2, "a name the lab lacks is bad input"
     assert "p99" in run.stderr and "Traceback" not in run.stderr
 
 

@@ -150,3 +150,68 @@ def test_trace_names_a_partition_an_impairment_and_a_stopped_proc(lab: str) -> N
     finally:
         dl("start", "--name", lab, "h1")
     assert trace(lab)[0] == 0
+
+
+# ---- the overlay: p0 (h0) to p3 (h1) over VXLAN, on the session's 3x3 overlay lab --------
+
+OVERLAY_BREAKS = {  # fault: (where it is made, how, how it is undone, (the hop, what trace says))
+    "a VXLAN port down": (
+        "h1",
+        "ip link set vxlan0 down",
+        "",  # `up` brings it up again
+        ("h1", "vxlan0 is down"),
+    ),
+    "no VXLAN peer": (
+        "h0",
+        # h0 forgets h1: its flood entry and what it learnt there (p3's MAC among them),
+        # and learns no more (else a frame of h1's, p3's ARP say, teaches it p3 again and
+        # the fault heals itself between the ping and the trace: seen in a full run).
+        "ip link set vxlan0 type vxlan nolearning && "
+        "bridge fdb show dev vxlan0 | awk '$3 == \"{h1}\" {{ print $1 }}' |"
+        " while read -r mac; do bridge fdb del $mac dev vxlan0 dst {h1}; done",
+        "ip link set vxlan0 type vxlan learning",  # `up` writes the flood list again
+        ("h0", "has no VXLAN peer h1 ({h1}) on vxlan0, nor an entry for p3's MAC"),
+    ),
+    "a wrong VXLAN entry": (
+        "h0",
+        "bridge fdb replace {p3} dev vxlan0 dst {h2} self",  # static: learning leaves it
+        "bridge fdb del {p3} dev vxlan0 dst {h2} self",
+        ("h0", "sends p3's frames over VXLAN to {h2} (h2), and p3 lives on h1 ({h1})"),
+    ),
+}
+
+
+def test_trace_across_an_overlay_goes_through_the_tunnel_both_ways(overlay_lab: str) -> None:
+    code, hops = trace(overlay_lab)
+    assert code == 0 and all(h["ok"] for h in hops), hops
+    h1 = json.loads(dl("status", "--name", overlay_lab, "--json").stdout)["hosts"][1]["address"]
+    assert [(h["where"], h["back"]) for h in hops] == [
+        ("p0", False), ("h0", False), ("h1", False), ("p3", False),
+        ("p3", True), ("h1", True), ("h0", True), ("p0", True),
+    ]  # fmt: skip
+    assert hops[1]["text"] == f"tunnels it over VXLAN to h1 ({h1})", "not the routed walk"
+
+
+@pytest.mark.parametrize("fault", list(OVERLAY_BREAKS))
+def test_trace_names_the_hop_a_fault_on_the_overlay_breaks(overlay_lab: str, fault: str) -> None:
+    lab = overlay_lab
+    assert trace(lab)[0] == 0, "the control: whole before the fault"
+    hosts = json.loads(dl("status", "--name", lab, "--json").stdout)["hosts"]
+    mac = dl("exec", "--name", lab, "p3", "--", "cat", "/sys/class/net/eth0/address").stdout
+    values = {"h1": hosts[1]["address"], "h2": hosts[2]["address"], "p3": mac.strip()}
+    where, make, undo, (hop, words) = OVERLAY_BREAKS[fault]
+    make, undo, words = (text.format(**values) for text in (make, undo, words))
+    sh(lab, where, make)
+    try:
+        ping = dl("exec", "--name", lab, "p0", "--", "ping", "-c1", "-W2", "p3", check=False)
+        assert ping.returncode != 0, "the fault is real: p0 no longer reaches p3"
+        code, hops = trace(lab)
+        assert code == 1
+        last = hops[-1]
+        assert not last["ok"] and last["where"] == hop and words in str(last["text"]), hops
+    finally:
+        if undo:
+            sh(lab, where, undo)
+        dl("up", "--name", lab, "--quiet")  # the VXLAN port and its peers as planned again
+    # The matrix first: it resolves again the neighbours the fault left FAILED.
+    assert failing_pairs(lab) == set() and trace(lab)[0] == 0

@@ -13,7 +13,7 @@ from prereq import need_root, need_tool
 
 from dockerlan.plan.export import delete_script, namespaces, setup_script
 from dockerlan.plan.layout import LabPlan, plan_lab
-from dockerlan.plan.spec import LabSpec
+from dockerlan.plan.spec import LabSpec, Mode
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +136,7 @@ def test_setup_twice_fails_clearly_and_delete_leaves_nothing(
     assert _sh(delete).returncode == 0, "deleting twice is fine"
 
 
-OVERLAY = LabSpec(name="dlt-xo", hosts=3, procs=3, mode="overlay")
+OVERLAY = LabSpec(name="dlt-xo", hosts=3, procs=3, mode=Mode.OVERLAY)
 
 
 @pytest.mark.parametrize("lab", [OVERLAY], indirect=True)

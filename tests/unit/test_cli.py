@@ -45,10 +45,42 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 )
 def test_bad_input_is_one_line_before_any_engine_call(args: list[str], message: str) -> None:
     result = runner.invoke(app, args, env=NO_ENGINE)
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "bad input exits 2"
     assert message in result.output
     assert "engine does not answer" not in result.output, "validation must come first"
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("state: {hosts: {h0: 5}}\n", "bad.yml:1: state.hosts.h0: expected a mapping"),
+        ("rules: 5\n", "bad.yml:1: rules: expected a list, not a whole number"),
+        ("rules:\n  - h0 talks to h2\n", "bad.yml:2: rules[0]: 'h0 talks to h2' is not"),
+        ("reach: {p0: [p1\n", "bad.yml:2: not YAML"),
+        (None, "cannot read bad.yml"),
+    ],
+)
+def test_a_bad_expectation_file_is_one_line_before_any_engine_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str | None, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if text is not None:
+        Path("bad.yml").write_text(text)
+    result = runner.invoke(app, ["check", "bad.yml", "--name", "x"], env=NO_ENGINE)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {message}")
+    assert len(result.output.splitlines()) == 1, result.output
+    assert "engine does not answer" not in result.output, "the file must be read first"
+
+
+def test_a_good_expectation_file_goes_on_to_the_engine(tmp_path: Path) -> None:
+    """The control: the same verb with a valid file does reach for the engine."""
+    good = tmp_path / "good.yml"
+    good.write_text("rules: [h0 reaches h1]\n")
+    result = runner.invoke(app, ["check", str(good), "--name", "x"], env=NO_ENGINE)
+    assert result.exit_code == 1
+    assert "the Docker engine does not answer" in result.output
 
 
 def test_an_engine_that_does_not_answer_is_one_line() -> None:

@@ -555,8 +555,7 @@ def test_importing_the_module_imports_neither_yaml_nor_jsonschema() -> None:
 
 
 def test_the_example_deploys(tmp_path: Path) -> None:
-    if not EXAMPLE.is_file():
-        pytest.skip(f"{EXAMPLE.name} is not written yet")
+    assert EXAMPLE.is_file(), f"{EXAMPLE} is gone: the README's example must stay"
     result = read(EXAMPLE, "demo")
     assert result.app.services
     result.app.waves()

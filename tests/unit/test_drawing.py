@@ -12,7 +12,7 @@ from prereq import need_tool
 
 from dockerlan.plan.drawing import draw_text, to_dot, to_mermaid, to_svg
 from dockerlan.plan.layout import LabPlan, plan_lab
-from dockerlan.plan.spec import LabSpec
+from dockerlan.plan.spec import LabSpec, Mode
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SIZES = [(2, 2), (3, 4), (8, 8), (16, 16)]
@@ -58,7 +58,7 @@ p*: default via their host's br0"""
 
 def lab(hosts: int, procs: int, mode: str = "routed") -> LabPlan:
     internet = IPv4Network("11.0.0.0/8")
-    return plan_lab(LabSpec(hosts=hosts, procs=procs, internet_cidr=internet, mode=mode))
+    return plan_lab(LabSpec(hosts=hosts, procs=procs, internet_cidr=internet, mode=Mode(mode)))
 
 
 def overlay(hosts: int, procs: int) -> LabPlan:

@@ -26,7 +26,7 @@ WIDE = LabSpec(name="lab", hosts=3, procs=2).internet_cidr.__class__("11.0.0.0/8
 ROUTED = LabSpec(name="lab", hosts=3, procs=2, internet_cidr=WIDE)
 OVERLAY = LabSpec(name="lab", hosts=3, procs=2, internet_cidr=WIDE, mode=Mode.OVERLAY)
 IMAGE_ID = "sha256:" + "ab" * 32
-IMAGE_IDS = collections.defaultdict(lambda: IMAGE_ID)
+IMAGE_IDS: collections.defaultdict[str, str] = collections.defaultdict(lambda: IMAGE_ID)
 """Every image has this ID here."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from ipaddress import IPv4Network
 
 import pytest
@@ -17,19 +19,62 @@ PLAN = plan_lab(LabSpec(name="t", hosts=2, procs=2, internet_cidr=WIDE))
 
 
 @pytest.mark.parametrize(
-    "text, kbit", [("500kbit", 500), ("10mbit", 10_000), ("1gbit", 1_000_000), ("2M", 2000)]
+    "text, kbit",
+    [("500kbit", 500), ("10mbit", 10_000), ("1gbit", 1_000_000), ("2Mbit", 2000), ("64000bit", 64)],
 )
 def test_rates_read_as_tc_writes_them(text: str, kbit: int) -> None:
     assert impair.parse_rate(text) == kbit
 
 
-def test_times_and_losses_read_as_people_write_them() -> None:
+def test_times_and_losses_read_with_their_units() -> None:
     assert impair.parse_time("50ms", "--delay") == 50_000
     assert impair.parse_time("1.5s", "--delay") == 1_500_000
-    assert impair.parse_time("20", "--delay") == 20_000, "a bare number is milliseconds"
-    assert impair.parse_loss("2%") == 20_000 and impair.parse_loss("0.5") == 5_000
+    assert impair.parse_time("500us", "--delay") == 500
+    assert impair.parse_loss("2%") == 20_000 and impair.parse_loss("0.5%") == 5_000
     with pytest.raises(PlanError, match="not a time"):
         impair.parse_time("soon", "--delay")
+
+
+@pytest.mark.parametrize(
+    "parse, text, message, hint",
+    [
+        # tc's bytes: 10mbps is 80 megabits to tc, 10 to many people
+        (impair.parse_rate, "10mbps", "'10mbps' is ambiguous: tc reads mbps as", "write 80mbit"),
+        (impair.parse_rate, "1kbps", "ambiguous", "write 8kbit (tc's meaning) or 1kbit"),
+        # a bare number is bits per second to tc; dockerlan once read it as kbit
+        (impair.parse_rate, "500", "'500' has no unit", "write 500kbit"),
+        (impair.parse_rate, "2m", "'2m' has no unit", "write 2mbit"),
+        # a bare time is microseconds to tc, milliseconds to people
+        (lambda t: impair.parse_time(t, "--delay"), "20", "'20' has no unit", "write 20ms"),
+        # a bare loss: 0.02 could be a fraction (2%) or a percentage (0.02%)
+        (impair.parse_loss, "2", "'2' has no %", "write 2% for 2 in a hundred"),
+        (impair.parse_loss, "0.02", "'0.02' has no %", "write 0.02%"),
+        (impair.parse_loss, "150%", "not between 0% and 100%", None),
+    ],
+)
+def test_a_value_without_its_unit_or_in_tcs_bytes_is_refused_with_the_spelling_to_use(
+    parse: Callable[[str], int], text: str, message: str, hint: str | None
+) -> None:
+    with pytest.raises(PlanError, match=re.escape(message)) as caught:
+        parse(text)
+    if hint is not None:
+        assert caught.value.hint is not None and hint in caught.value.hint
+
+
+def test_the_apis_numbers_are_refused_not_read_as_a_tiny_percentage() -> None:
+    """loss=0.02 meant 2% to its writer and 0.02% to dockerlan: now it is refused."""
+    with pytest.raises(PlanError, match=r"^loss 0.02 is a number"):
+        impair.asked("p0", loss=0.02, spelt="")  # type: ignore[arg-type]
+    assert impair.asked("p0", loss="2%") == Impairment("p0", loss_ppm=20_000), "the control"
+
+
+def test_what_needs_no_lab_is_checked_with_no_lab() -> None:
+    with pytest.raises(PlanError, match="nothing to impair"):
+        impair.asked("p0")
+    with pytest.raises(PlanError, match="--jitter varies a delay"):
+        impair.asked("p0", jitter="5ms")
+    with pytest.raises(PlanError, match="the target itself"):
+        impair.asked("p0", to="p0", rate="1mbit")
 
 
 def test_each_host_sets_only_its_own_targets_lines() -> None:

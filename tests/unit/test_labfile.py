@@ -118,7 +118,7 @@ def test_up_with_a_bad_lab_file_is_one_line_before_any_engine_call(tmp_path: Pat
     bad = tmp_path / "lab.yml"
     bad.write_text("name: x\nhosts: 2\nprcs: 3\n")
     result = runner.invoke(app, ["up", "-f", str(bad)], env={"DOCKER_HOST": "unix:///nonexistent"})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{bad}:3: prcs: unknown key; did you mean 'procs'?" in result.output
     assert "engine does not answer" not in result.output and "Traceback" not in result.output
 
@@ -129,7 +129,7 @@ def test_up_reads_dockerlan_yml_in_the_current_folder(
     (tmp_path / "dockerlan.yml").write_text("procs: 0\n")
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["up"], env={"DOCKER_HOST": "unix:///nonexistent"})
-    assert result.exit_code == 1 and "dockerlan.yml:1: procs: expected at least 1" in result.output
+    assert result.exit_code == 2 and "dockerlan.yml:1: procs: expected at least 1" in result.output
 
 
 def test_a_lab_file_names_a_compose_file_relative_to_itself(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ from ipaddress import IPv4Address, IPv4Network
 
 from dockerlan.plan.export import setup_script
 from dockerlan.plan.layout import plan_lab
-from dockerlan.plan.spec import LabSpec
+from dockerlan.plan.spec import LabSpec, Mode
 
 OVERLAY = LabSpec(
-    name="lab", hosts=3, procs=2, internet_cidr=IPv4Network("11.0.0.0/8"), mode="overlay"
+    name="lab", hosts=3, procs=2, internet_cidr=IPv4Network("11.0.0.0/8"), mode=Mode.OVERLAY
 )
 
 

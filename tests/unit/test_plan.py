@@ -11,6 +11,7 @@ from dockerlan.errors import PlanError
 from dockerlan.plan.layout import Route, plan_lab
 from dockerlan.plan.spec import (
     LabSpec,
+    Mode,
     choose_internet_cidr,
     find_overlap,
     max_hosts,
@@ -292,7 +293,7 @@ def test_json_round_trip() -> None:
         internet_cidr=N("192.168.8.0/22"),
         lan_cidr=N("10.8.0.0/16"),
         image="img:1",
-        mode="routed",
+        mode=Mode.ROUTED,
     )
     text = original.to_json()
     again = LabSpec.from_json(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockerlan.plan.preflight import check, neighbours_needed, neighbours_without_pinning
-from dockerlan.plan.spec import LabSpec
+from dockerlan.plan.spec import LabSpec, Mode
 
 ROOMY = {"neigh_limit": 1 << 20, "pid_max": 1 << 22, "available_mib": 1 << 20}
 
@@ -19,7 +19,7 @@ def test_pinned_routed_labs_fit_the_default_limit_up_to_16x16() -> None:
 
 def test_overlay_needs_an_entry_per_pair() -> None:
     routed = neighbours_needed(LabSpec(hosts=4, procs=4))
-    overlay = neighbours_needed(LabSpec(hosts=4, procs=4, mode="overlay"))
+    overlay = neighbours_needed(LabSpec(hosts=4, procs=4, mode=Mode.OVERLAY))
     assert overlay >= 16 * 15 > routed
 
 
@@ -28,7 +28,7 @@ def test_a_small_lab_on_a_roomy_machine_has_no_findings() -> None:
 
 
 def test_a_16x16_overlay_against_the_default_neighbour_limit_says_how_to_raise_it() -> None:
-    spec = LabSpec(hosts=16, procs=16, mode="overlay")
+    spec = LabSpec(hosts=16, procs=16, mode=Mode.OVERLAY)
     findings = check(spec, **{**ROOMY, "neigh_limit": 1024})
     assert len(findings) == 1 and not findings[0].fatal
     assert "1024" in findings[0].problem
