@@ -26,6 +26,14 @@ session died)."""
 BUILT_FOR = f"{PREFIX}.built-for"
 """On an image built from an app's compose file: the lab it was built for (down removes it)."""
 
+MACHINE = f"{PREFIX}.machine"
+"""On a host of a lab over several machines, and its storage: the machine it runs on."""
+SWARM_FORMED = f"{PREFIX}.swarm-formed"
+"""On a swarm's spec: dockerlan formed it, and dissolves it when its last lab is down."""
+SWARM_JOINED = f"{PREFIX}.swarm-joined"
+"""On a node's spec: dockerlan joined that machine to a swarm it found, and takes it out
+again when the last lab is down."""
+
 IMAGE_KIND = f"{PREFIX}.image"
 CONTEXT_HASH = f"{PREFIX}.context-hash"
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from dockerlan.engine.protocol import Engine
 from dockerlan.engine.records import (
     Container,
+    EngineFacts,
     ExecResult,
     HostRequest,
     Image,
@@ -25,6 +26,7 @@ from dockerlan.engine.records import (
 
 if TYPE_CHECKING:
     from dockerlan.engine.docker_engine import DockerEngine
+    from dockerlan.plan.machines import MachineEntry
 
 
 def connect() -> DockerEngine:
@@ -34,9 +36,18 @@ def connect() -> DockerEngine:
     return DockerEngine.from_env()
 
 
+def connect_to(machine: MachineEntry, timeout: float | None = None) -> DockerEngine:
+    """The engine of a recorded machine (`local`: the environment's); fails in one line."""
+    from dockerlan.engine.docker_engine import CLIENT_TIMEOUT, DockerEngine
+    from dockerlan.engine.registry import endpoint
+
+    return DockerEngine.at(endpoint(machine), timeout or CLIENT_TIMEOUT)
+
+
 __all__ = [
     "Container",
     "Engine",
+    "EngineFacts",
     "ExecResult",
     "HostRequest",
     "Image",
@@ -45,4 +56,5 @@ __all__ = [
     "Selector",
     "Volume",
     "connect",
+    "connect_to",
 ]

@@ -23,6 +23,7 @@ from docker.utils import parse_repository_tag
 from dockerlan.engine import host_confinement, locks, machine, terminal
 from dockerlan.engine.records import (
     Container,
+    EngineFacts,
     ExecResult,
     HostRequest,
     Image,
@@ -31,6 +32,7 @@ from dockerlan.engine.records import (
     Selector,
     Volume,
 )
+from dockerlan.engine.registry import Endpoint
 from dockerlan.errors import EngineError, StepError
 
 CLIENT_TIMEOUT = 120
@@ -57,6 +59,34 @@ class DockerEngine:
             ) from None
         return cls(client)
 
+    @classmethod
+    def at(cls, where: Endpoint, timeout: float = CLIENT_TIMEOUT) -> DockerEngine:
+        """The engine at an endpoint (a machine's); fails in one line naming it."""
+        if where.url is None:
+            return cls.from_env()
+        try:
+            tls: docker.tls.TLSConfig | bool = False
+            if where.tls_dir:
+                folder = Path(where.tls_dir)
+                tls = docker.tls.TLSConfig(
+                    client_cert=(str(folder / "cert.pem"), str(folder / "key.pem")),
+                    ca_cert=str(folder / "ca.pem"),
+                    verify=not where.skip_tls_verify,
+                )
+            client = docker.DockerClient(
+                base_url=where.url,
+                tls=tls,
+                timeout=timeout,
+                # ssh:// through the machine's own ssh (its keys, agent and config).
+                use_ssh_client=where.url.startswith("ssh://"),
+            )
+            client.ping()
+        except Exception as exc:  # the SDK raises several types for "no engine"
+            raise EngineError(
+                f"the engine at {where.url} does not answer ({_first_line(exc)})"
+            ) from None
+        return cls(client)
+
     # ---- what exists --------------------------------------------------------
 
     def engine_id(self) -> str:
@@ -64,6 +94,21 @@ class DockerEngine:
 
     def machine(self) -> Machine:
         return machine.local_machine(Path(str(self._info().get("DockerRootDir", "/"))))
+
+    def facts(self) -> EngineFacts:
+        self._info_cache = None
+        info = self._info()
+        swarm = info.get("Swarm") or {}
+        return EngineFacts(
+            version=str(info.get("ServerVersion", "")),
+            cores=int(info.get("NCPU") or 0),
+            memory_mib=int(info.get("MemTotal") or 0) >> 20,
+            hostname=str(info.get("Name", "")),
+            swarm=str(swarm.get("LocalNodeState") or "inactive"),
+            manager=bool(swarm.get("ControlAvailable")),
+            cluster=str((swarm.get("Cluster") or {}).get("ID") or ""),
+            address=str(swarm.get("NodeAddr") or ""),
+        )
 
     def _info(self) -> dict[str, Any]:
         if self._info_cache is None:

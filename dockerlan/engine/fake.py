@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from dockerlan.engine.records import (
     Container,
+    EngineFacts,
     ExecResult,
     HostRequest,
     Image,
@@ -80,6 +81,9 @@ class FakeEngine:
 
     def machine(self) -> Machine:
         return self.machine_
+
+    def facts(self) -> EngineFacts:
+        return EngineFacts("fake", 2, 4096, "fake", "inactive")
 
     def containers(self, where: Selector) -> list[Container]:
         return [c.record for c in self.containers_.values() if _matches(c.record.labels, where)]

@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 
 from dockerlan.engine.records import (
     Container,
+    EngineFacts,
     ExecResult,
     HostRequest,
     Image,
@@ -33,6 +34,10 @@ class Engine(Protocol):
 
     def machine(self) -> Machine:
         """Routes, DNS servers and limits of the machine the engine runs on."""
+        ...
+
+    def facts(self) -> EngineFacts:
+        """Its version, size and swarm state, read afresh."""
         ...
 
     def containers(self, where: Selector) -> list[Container]: ...

@@ -91,3 +91,21 @@ class Machine:
     free_files: int = 1 << 30
     storage_free_mib: int = 1 << 30
     """Free space where the engine keeps images and volumes (its root directory)."""
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What `dockerlan machines` shows of an engine: what it is and how big, and whether
+    it is in a swarm (a lab over several machines joins them in one)."""
+
+    version: str
+    cores: int
+    memory_mib: int
+    hostname: str
+    swarm: str
+    """The engine's own word: inactive, pending, active, error or locked."""
+    manager: bool = False
+    cluster: str = ""
+    """The swarm's ID when in one."""
+    address: str = ""
+    """The address the engine speaks to its swarm from."""

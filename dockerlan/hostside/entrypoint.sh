@@ -107,7 +107,17 @@ start_setup() {
 # The orchestrator owns forwarding, routes and addresses: the inner engine gets
 # no iptables rules, no NAT and no docker0. /var/lib/docker is a volume, since
 # overlay2 cannot sit on the container's own overlayfs.
+#
+# A machine (DOCKERLAN_MACHINE_SOCKET set: the test suite's stand-in for another
+# computer, tests/machines.py) runs a whole engine instead, as a computer's own:
+# Docker's networking on, listening only on a socket in a folder it shares with
+# the computer, so that it is reached without any TCP port.
 start_engine() {
+    if [ -n "${DOCKERLAN_MACHINE_SOCKET:-}" ]; then
+        rm -f "$DOCKERLAN_MACHINE_SOCKET"
+        exec dockerd --host "unix://$DOCKERLAN_MACHINE_SOCKET" --log-level=warn \
+            --exec-opt native.cgroupdriver=cgroupfs
+    fi
     exec dockerd \
         --iptables=false --ip-masq=false --bridge=none \
         --userland-proxy=false --log-level=warn \

@@ -1,0 +1,110 @@
+"""A lab over machines, decided with no engine: where its hosts go, which swarm joins the
+machines (formed, joined, or refused in one line), its ranges and MTU."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from dockerlan.errors import PlanError, Refused
+from dockerlan.plan.placement import parse_machines, place_hosts
+from dockerlan.plan.swarm import (
+    DATA_PORT,
+    MemberView,
+    address_pool,
+    internet_mtu,
+    plan_swarm,
+    ports_text,
+)
+
+
+def test_hosts_are_dealt_round_robin_over_the_machines_in_their_order() -> None:
+    assert place_hosts(5, ("pc1", "pc2")) == ("pc1", "pc2", "pc1", "pc2", "pc1")
+    assert place_hosts(3, ()) == ("local", "local", "local"), "no machines: all local"
+
+
+def test_a_pinned_host_stays_and_the_others_take_their_turns() -> None:
+    assert place_hosts(4, ("pc1", "pc2"), ("pc2", None, None, "pc2")) == (
+        "pc2",
+        "pc1",
+        "pc2",
+        "pc2",
+    )
+    with pytest.raises(PlanError, match="h1 is pinned to machine pc9, which the lab's machines"):
+        place_hosts(2, ("pc1", "pc2"), (None, "pc9"))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("pc1,,pc2", "expected names separated by commas"),
+        ("pc1,pc1", "names pc1 twice"),
+        ("PC1", "invalid machine name"),
+    ],
+)
+def test_a_bad_machines_option_is_one_line(text: str, message: str) -> None:
+    with pytest.raises(PlanError, match=message):
+        parse_machines(text)
+    assert parse_machines(" pc1, pc2 ") == ("pc1", "pc2")
+
+
+def view(
+    machine: str, state: str = "inactive", manager: bool = False, cluster: str = ""
+) -> MemberView:
+    return MemberView(machine, state, manager, cluster)
+
+
+def test_machines_in_no_swarm_get_one_formed_on_the_first() -> None:
+    found = plan_swarm([view("m1"), view("m2"), view("m3")])
+    assert (found.manager, found.form, found.join) == ("m1", True, ("m2", "m3"))
+
+
+def test_machines_join_the_swarm_a_machine_of_the_lab_manages() -> None:
+    found = plan_swarm(
+        [view("m1"), view("m2", "active", True, "C1"), view("m3", "active", False, "C1")]
+    )
+    assert (found.manager, found.form, found.join, found.cluster) == ("m2", False, ("m1",), "C1")
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        (
+            [view("m1", "active", True, "C1"), view("m2", "active", True, "C2")],
+            "in different swarms",
+        ),
+        (
+            [view("m1"), view("m2", "active", False, "C1")],
+            "m2 is a worker of a swarm that no machine",
+        ),
+        ([view("m1", "locked", True, "C1"), view("m2")], "m1 is in a swarm that is locked"),
+        ([view("m1", "pending"), view("m2")], "m1 is in a swarm that is pending"),
+    ],
+)
+def test_a_swarm_the_lab_cannot_use_is_refused_before_anything_is_made(
+    members: list[MemberView], message: str
+) -> None:
+    with pytest.raises(Refused, match=message):
+        plan_swarm(members)
+
+
+def test_one_machine_is_no_swarm() -> None:
+    with pytest.raises(PlanError, match="two machines or more"):
+        plan_swarm([view("m1")])
+
+
+def test_the_swarms_ranges_and_ports_stay_clear_of_the_labs() -> None:
+    assert address_pool([IPv4Network("10.0.0.0/16")]) == IPv4Network("10.250.0.0/16")
+    assert address_pool([IPv4Network("10.250.3.0/24")]) == IPv4Network("10.251.0.0/16")
+    assert DATA_PORT != 4789, "4789 is the overlay mode's own VXLAN port"
+    assert ports_text() == (
+        "2377/tcp (swarm management), 7946/tcp and 7946/udp (membership), "
+        "4790/udp (the overlay's VXLAN)"
+    )
+    with pytest.raises(Refused, match="no free range"):
+        address_pool([IPv4Network("10.0.0.0/8")])
+
+
+def test_the_internet_across_machines_leaves_room_for_swarms_vxlan() -> None:
+    assert internet_mtu(False) == 1500 and internet_mtu(True) == 1450
