@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     hosts, procs = args.size.split("x")
-    dl("images", "build", "--no-force")
+    dl("images", "build")
     runs: list[dict[str, float]] = []
     split: dict[str, float] = {}
     try:

@@ -177,7 +177,7 @@ def main() -> None:
     if shutil.which("fping") is None:
         raise SystemExit("fping is needed for the namespace baseline: apt-get install fping")
     client = docker.from_env()
-    dl("images", "build", "--no-force")
+    dl("images", "build")
     results: dict[str, Any] = {}
     try:
         for size in args.sizes.split(","):

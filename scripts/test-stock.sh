@@ -25,7 +25,7 @@ if [ ! -f "$VM_DIR/base.img" ]; then
 fi
 
 say "building the images here"
-.venv/bin/dockerlan images build --no-force --quiet
+.venv/bin/dockerlan images build --quiet
 stage=$(mktemp -d /tmp/dockerlan-stock-XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 git clone -q . "$stage/project"

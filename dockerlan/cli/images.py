@@ -13,7 +13,7 @@ from dockerlan.cli.progress import Phases
 @user_errors
 def images_build(
     force: Annotated[
-        bool, typer.Option("--force", help="Rebuild even what is up to date.")
+        bool, typer.Option("--force/--no-force", help="Rebuild even what is up to date.")
     ] = False,
     quiet: QuietOption = False,
 ) -> None:
