@@ -62,6 +62,7 @@ class Lab:
         internet_cidr: str | None = None,
         lan_cidr: str | None = None,
         compose: str | Path | None = None,
+        machines: str | Sequence[str] | None = None,
         owner: str | None = None,
         engine: Engine | None = None,
         progress: Progress | None = None,
@@ -69,13 +70,23 @@ class Lab:
         """Settings not given keep a running lab's own (or take defaults for a new one);
         given with a lab `file`, they override it (as `up -f FILE --hosts N` does).
         `compose` names a compose file whose app the lab runs (as `deploy`); `owner`
-        labels a new lab with who made it (see labels.OWNER). The name defaults to the
+        labels a new lab with who made it (see labels.OWNER); `machines` spreads the
+        hosts over recorded machines (`dockerlan machines`). The name defaults to the
         file's, else dockerlan's default."""
         from dockerlan.plan import labfile
 
         base = labfile.read(Path(file)) if file is not None else LabRequest()
         request = LabRequest.from_options(
-            name or base.name, hosts, procs, internet_cidr, lan_cidr, mode, image, command, env
+            name or base.name,
+            hosts,
+            procs,
+            internet_cidr,
+            lan_cidr,
+            mode,
+            image,
+            command,
+            env,
+            machines,
         ).over(base)
         if compose is not None:
             request = _with_app(request, Path(compose))
@@ -119,10 +130,11 @@ class Lab:
 
     @property
     def engine(self) -> Engine:
+        """This environment's engine, or a lab over machines' fleet of engines."""
         if self._engine is None:
-            from dockerlan.engine import connect
+            from dockerlan.lab.where import engine_for
 
-            self._engine = connect()
+            self._engine = engine_for(self.name, self.request.machines)
         return self._engine
 
     def up(self) -> Lab:

@@ -51,6 +51,12 @@ def sh_in(
     return dl("exec", "--name", lab, target, "--", "sh", "-c", script, check=check)
 
 
+def in_proc_netns(proc: str, command: str) -> str:
+    """A shell line for a proc's host: a command of the host's own tools (iputils ping,
+    iperf3) run inside the proc's network namespace, whatever the proc's image has."""
+    return f"nsenter -t $(docker inspect -f '{{{{.State.Pid}}}}' {proc}) -n {command}"
+
+
 def lab_objects(client: docker.DockerClient, lab: str) -> dict[str, list[str]]:
     """Every container, network and volume carrying the lab's label."""
     flt = {"label": [f"{labels.LAB}={lab}"]}

@@ -34,6 +34,14 @@ from dockerlan.plan.spec import (
     DEFAULT_PROCS,
 )
 
+MachinesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Spread the hosts over these recorded machines, round-robin: pc1,pc2 "
+        "(see `dockerlan machines`)."
+    ),
+]
+
 
 @user_errors
 def up(
@@ -73,6 +81,7 @@ def up(
             help="routed (a subnet per host) or overlay (one LAN over VXLAN); new: routed."
         ),
     ] = None,
+    machines: MachinesOption = None,
     quiet: QuietOption = False,
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
@@ -90,6 +99,7 @@ def up(
         lan_cidr=lan_cidr,
         mode=mode,
         image=image,
+        machines=machines,
         progress=phases,
     )
     changes_size = hosts is not None or procs is not None or lab_file is not None
@@ -118,6 +128,7 @@ def deploy(
         str | None, typer.Option(help=f"The LAN range (new labs: {DEFAULT_LAN}).")
     ] = None,
     mode: Annotated[str | None, typer.Option(help="routed or overlay (new labs: routed).")] = None,
+    machines: MachinesOption = None,
     quiet: QuietOption = False,
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
@@ -136,6 +147,7 @@ def deploy(
         internet_cidr=internet_cidr,
         lan_cidr=lan_cidr,
         mode=mode,
+        machines=machines,
         progress=phases,
     )
     _bring_up(lab, phases, timings, changes_size=True)

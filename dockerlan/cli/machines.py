@@ -64,6 +64,13 @@ def add(
         str | None,
         typer.Option(help="For tcp://: a folder with ca.pem, cert.pem and key.pem."),
     ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="The address the other machines reach it at, for the swarm (default: "
+            "Docker's choice, which fails where the machine has several)."
+        ),
+    ] = None,
 ) -> None:
     """Record a machine whose engine a lab may use; it must answer now.
 
@@ -74,7 +81,7 @@ def add(
     from dockerlan.lab.machines import ask
     from dockerlan.plan.machines import entry
 
-    new = entry(name, engine, tls_dir)
+    new = entry(name, engine, tls_dir, address)
     if any(e.name == new.name for e in registry.entries()):
         registry.add(new)  # refuses the name in one line
     state = ask(new)

@@ -48,6 +48,7 @@ def status_json(state: LabState) -> dict[str, object]:
         "hosts": [
             {
                 "name": h.name,
+                "machine": h.machine,
                 "address": h.address,
                 "lan": h.lan,
                 "bridge": h.bridge,

@@ -108,6 +108,7 @@ class DockerEngine:
             manager=bool(swarm.get("ControlAvailable")),
             cluster=str((swarm.get("Cluster") or {}).get("ID") or ""),
             address=str(swarm.get("NodeAddr") or ""),
+            node=str(swarm.get("NodeID") or ""),
         )
 
     def _info(self) -> dict[str, Any]:
@@ -171,18 +172,51 @@ class DockerEngine:
         labels: Mapping[str, str],
         internal: bool,
     ) -> Network:
-        ipam = docker.types.IPAMConfig(
-            pool_configs=[docker.types.IPAMPool(subnet=str(cidr), gateway=str(gateway))]
+        pool = docker.types.IPAMPool(subnet=str(cidr), gateway=str(gateway))
+        return self._network(
+            name,
+            cidr,
+            pool,
+            labels,
+            driver="bridge",
+            options={"com.docker.network.bridge.enable_ip_masquerade": "false"},
+            internal=internal,
         )
+
+    def create_overlay_network(
+        self,
+        name: str,
+        cidr: IPv4Network,
+        gateway: IPv4Address,
+        dynamic: IPv4Network,
+        labels: Mapping[str, str],
+    ) -> Network:
+        """The swarm's attachable overlay, internal (no gateway bridge out of a machine).
+
+        The swarm hands out addresses of its own from `dynamic` only (each machine's
+        endpoint on the network), so that the hosts' static ones stay theirs. Docker
+        reads the MTU option as the underlay's: the default 1500 leaves 1450 inside.
+        """
+        pool = docker.types.IPAMPool(subnet=str(cidr), gateway=str(gateway), iprange=str(dynamic))
+        return self._network(
+            name, cidr, pool, labels, driver="overlay", attachable=True, internal=True
+        )
+
+    def _network(
+        self,
+        name: str,
+        cidr: IPv4Network,
+        pool: docker.types.IPAMPool,
+        labels: Mapping[str, str],
+        **how: Any,
+    ) -> Network:
         try:
             created = self.api.create_network(
                 name,
-                driver="bridge",
-                ipam=ipam,
+                ipam=docker.types.IPAMConfig(pool_configs=[pool]),
                 labels=dict(labels),
-                options={"com.docker.network.bridge.enable_ip_masquerade": "false"},
-                internal=internal,
                 check_duplicate=True,
+                **how,
             )
         except docker.errors.APIError as exc:
             raise EngineError(
@@ -190,6 +224,28 @@ class DockerEngine:
                 hint="pick another range with --internet-cidr",
             ) from None
         return Network(created["Id"], name, dict(labels), (cidr,))
+
+    def holds(self, ident: str) -> bool:
+        """Whether this engine has a container or network of this ID, or a volume of this name."""
+        for inspect in (
+            self.api.inspect_container,
+            self.api.inspect_network,
+            self.api.inspect_volume,
+        ):
+            try:
+                inspect(ident)
+                return True
+            except docker.errors.NotFound:
+                continue
+            except docker.errors.APIError as exc:
+                raise _engine_error(f"look for {ident[:12]}", exc) from None
+        return False
+
+    def load_images(self, archive: BinaryIO) -> None:
+        """`docker load` of a `docker save` archive."""
+        with _refusals("load images"):
+            for _ in self.api.load_image(archive):
+                pass
 
     def create_volume(self, name: str, labels: Mapping[str, str]) -> Volume:
         with _refusals(f"create volume {name}"):

@@ -109,3 +109,5 @@ class EngineFacts:
     """The swarm's ID when in one."""
     address: str = ""
     """The address the engine speaks to its swarm from."""
+    node: str = ""
+    """Its node's ID in the swarm."""

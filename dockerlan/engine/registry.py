@@ -36,7 +36,8 @@ def entries() -> list[MachineEntry]:
     try:
         data = json.loads(path.read_text())
         recorded = [
-            MachineEntry(m["name"], m["engine"], m.get("tls_dir")) for m in data["machines"]
+            MachineEntry(m["name"], m["engine"], m.get("tls_dir"), m.get("address"))
+            for m in data["machines"]
         ]
     except FileNotFoundError:
         recorded = []

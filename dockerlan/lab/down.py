@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dockerlan import labels
 from dockerlan.engine import Container, Engine
+from dockerlan.engine.fleet import Fleet
 from dockerlan.lab.lock import lab_lock
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import observe
@@ -29,10 +30,16 @@ def down(engine: Engine, lab: str) -> DownResult:
     left, and the images built for the lab's app.
 
     Removing a host container also removes its inner containers and their
-    cgroups, which nest under the host's (see hostside/entrypoint.sh).
+    cgroups, which nest under the host's (see hostside/entrypoint.sh). A lab over
+    machines then gives back the swarm, if no lab is left on it (lab/swarm.py).
     """
     with lab_lock(engine, lab, "down"):
-        return _down(engine, lab)
+        removed = _down(engine, lab)
+    if isinstance(engine, Fleet):
+        from dockerlan.lab import swarm
+
+        swarm.release(engine.engines, engine.manager)
+    return removed
 
 
 def _down(engine: Engine, lab: str) -> DownResult:

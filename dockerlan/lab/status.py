@@ -19,6 +19,7 @@ from dockerlan.plan import cuts, impair
 from dockerlan.plan.cuts import Cut
 from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE
+from dockerlan.plan.machines import LOCAL
 from dockerlan.plan.spec import LabSpec, is_lab_name
 
 
@@ -51,6 +52,8 @@ class HostState:
     cuts: str = ""
     impairments: str = ""
     """The lab's cuts and impairments as this host keeps them (JSON; empty if not asked)."""
+    machine: str = "local"
+    """The machine whose engine runs it (a lab over machines; labels.MACHINE)."""
 
     @property
     def ready(self) -> bool:
@@ -114,7 +117,13 @@ def read_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False)
     current reads its spec as the last `up` left it (see snapshot.observe)."""
     snapshot = observe(engine, lab, current)
     hosts = tuple(
-        HostState(name, c.name, c.state, next(iter(c.addresses.values()), ""))
+        HostState(
+            name,
+            c.name,
+            c.state,
+            next(iter(c.addresses.values()), ""),
+            machine=c.labels.get(labels.MACHINE, LOCAL),
+        )
         for name, c in sorted(snapshot.hosts.items(), key=lambda kv: index_of(kv[0]))
     )
     if deep:

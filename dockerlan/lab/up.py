@@ -18,6 +18,7 @@ from typing import Literal
 
 from dockerlan import labels
 from dockerlan.engine import Engine, HostRequest, Machine
+from dockerlan.engine.fleet import Fleet
 from dockerlan.errors import Refused
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
@@ -30,6 +31,7 @@ from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress, Silent, Steps
 from dockerlan.lab.snapshot import Snapshot, observe
 from dockerlan.lab.waves import start_waves
+from dockerlan.lab.where import deliver_images, join_machines
 from dockerlan.plan import impair, preflight
 from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
@@ -87,6 +89,8 @@ def up(engine: Engine, request: LabRequest, progress: Progress | None = None) ->
 
 
 def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
+    if isinstance(engine, Fleet):
+        join_machines(engine, progress)
     snapshot = observe(engine, request.name, current=True)
     machine = engine.machine()
     ledger = Ledger()
@@ -188,6 +192,9 @@ class Apply:
                 )
             if built:
                 self.progress.note(f"built {', '.join(built)}")
+        if isinstance(self.engine, Fleet):
+            with self.progress.phase(f"Host image on {', '.join(self.engine.engines)}"):
+                deliver_images(self.engine, [images.HOST_IMAGE])
         removed = self.decision.remove_hosts
         if removed or self.decision.remove_volumes:
             with self.progress.phase(f"Hosts beyond h{len(self.plan.hosts) - 1} removed"):
@@ -199,6 +206,11 @@ class Apply:
             with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
                 self.steps = steps
                 outcomes = each(self.host_pipeline, self.plan.hosts)
+        if isinstance(self.engine, Fleet):
+            from dockerlan.lab.swarm import wait_for_overlay
+
+            with self.progress.phase("Internet answering across the machines"):
+                wait_for_overlay(self.engine, self.plan)
         waves_changed = start_waves(self.engine, self.plan, self.token, self.progress)
         return changed or any(outcomes) or waves_changed
 
@@ -258,8 +270,9 @@ class Apply:
         Its setup runs at boot, so a new host needs no exec at all.
         """
         spec = self.plan.spec
+        where = {labels.MACHINE: host.machine} if spec.across_machines else {}
         if host.volume not in {v.name for v in self.snapshot.volumes} | set(self.ledger.volumes):
-            owner = {labels.LAB: spec.name, labels.ROLE: labels.ROLE_STORAGE}
+            owner = {labels.LAB: spec.name, labels.ROLE: labels.ROLE_STORAGE, **where}
             volume = self.engine.create_volume(host.volume, {**owner, labels.HOST: host.name})
             self.ledger.add("volumes", volume.name)
         created = self.engine.create_host(
@@ -274,6 +287,7 @@ class Apply:
                     labels.LAB: spec.name,
                     labels.ROLE: labels.ROLE_HOST,
                     labels.HOST: host.name,
+                    **where,
                 },
             )
         )

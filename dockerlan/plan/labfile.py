@@ -20,6 +20,8 @@ Its keys are the options of `up`, spelt the same way, plus what procs run:
     compose: app.yml           # or an app (`dockerlan deploy`): its replicas are
                                # the procs; the path is relative to this file
 
+    machines: [pc1, pc2]       # --machines: the hosts spread over them (a host's
+                               # `machine: pc2` pins it)
     impair:                    # impairments every `up` sets (`dockerlan impair`):
       - {target: h0, to: h1, rate: 1mbit}       # a pair of hosts
       - {target: p3, loss: 2%}                  # a proc
@@ -66,6 +68,7 @@ LAB_KEYS = (
     *WORKLOAD_KEYS,
     "compose",
     "impair",
+    "machines",
 )
 IMPAIR_KEYS = ("target", "to", "rate", "delay", "jitter", "loss")
 
@@ -226,7 +229,41 @@ def parse(text: str, path: str = DEFAULT_NAME, folder: Path = Path(".")) -> LabR
         given.update(_app(reader, keys, folder, given.get("name", DEFAULT_LAB)))
     if "impair" in keys:
         given["impairments"] = _impairments(reader, keys["impair"])
+    if "machines" in keys:
+        given["machines"] = _machines(reader, keys["machines"])
+    if hosts is not None and isinstance(hosts, yaml.SequenceNode):
+        pins = tuple(_pin(reader, node, f"hosts[{i}]") for i, node in enumerate(hosts.value))
+        if any(pins):
+            given["pins"] = pins
     return LabRequest(**given)
+
+
+def _machines(reader: _Reader, node: Any) -> tuple[str, ...]:
+    import yaml
+
+    from dockerlan.plan.placement import check_machines
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.fail(node, "machines", "expected a list of machine names: [pc1, pc2]")
+    names = [reader.text(item, f"machines[{i}]") for i, item in enumerate(node.value)]
+    try:
+        return check_machines(names)
+    except PlanError as exc:
+        raise reader.fail(node, "machines", exc.message) from None
+
+
+def _pin(reader: _Reader, node: Any, where: str) -> str | None:
+    """A host's `machine:`, read apart from its shape (the placement is not a workload)."""
+    import yaml
+
+    from dockerlan.plan.machines import validate_machine_name
+
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if key_node.value == "machine":
+            return str(reader.checked(value_node, f"{where}.machine", validate_machine_name))
+    return None
 
 
 def _impairments(reader: _Reader, node: Any) -> tuple[Impairment, ...]:
@@ -297,7 +334,7 @@ def _workload(reader: _Reader, keys: Mapping[str, Any], where: str) -> dict[str,
 def _host(
     reader: _Reader, node: Any, where: str, procs: int | None, default: Workload
 ) -> HostShape:
-    own = _workload(reader, reader.mapping(node, where, WORKLOAD_KEYS), where)
+    own = _workload(reader, reader.mapping(node, where, (*WORKLOAD_KEYS, "machine")), where)
     return HostShape(
         own.get("procs", procs or DEFAULT_PROCS),
         Workload(

@@ -93,6 +93,8 @@ class HostPlan:
     """The /24 the host's procs take their addresses from."""
     peers: tuple[IPv4Address, ...] = ()
     """Internet addresses of the other hosts its VXLAN floods to (overlay only)."""
+    machine: str = "local"
+    """The machine whose engine runs it (plan/placement.py)."""
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -116,9 +118,17 @@ class LabPlan:
         return self.spec.mode == Mode.OVERLAY
 
     @property
+    def internet_mtu(self) -> int:
+        """The hosts' eth0: a Docker bridge's 1500 on one machine; across machines, what
+        Swarm's overlay leaves inside its own VXLAN."""
+        return INTERNET_MTU - VXLAN_OVERHEAD if self.spec.across_machines else INTERNET_MTU
+
+    @property
     def lan_mtu(self) -> int:
-        """The MTU procs get: the internet's, less the tunnel's headers in overlay mode."""
-        return INTERNET_MTU - VXLAN_OVERHEAD if self.overlay else INTERNET_MTU
+        """The MTU procs get: the internet's (so that a routed packet fits the next link),
+        less the tunnel's headers in overlay mode (VXLAN inside Swarm's VXLAN across
+        machines)."""
+        return self.internet_mtu - VXLAN_OVERHEAD if self.overlay else self.internet_mtu
 
     def find(self, name: str) -> tuple[HostPlan, ProcPlan | None]:
         """A host (h1), or a proc (p5) or an app's replica (front-2) with its host."""
@@ -152,6 +162,7 @@ def plan_lab(spec: LabSpec) -> LabPlan:
     ]
     addresses = [gateway + 1 + i for i in range(spec.hosts)]
     overlay = spec.mode == Mode.OVERLAY
+    machines = spec.placement()
     hosts = []
     first = 0  # the number of the host's first proc: procs are numbered across the lab
     for i, shape in enumerate(spec.shapes()):
@@ -185,6 +196,7 @@ def plan_lab(spec: LabSpec) -> LabPlan:
                 procs=procs,
                 slice=own,
                 peers=tuple(addresses[j] for j in others) if overlay else (),
+                machine=machines[i],
             )
         )
     return LabPlan(spec=spec, network=f"{spec.name}-internet", gateway=gateway, hosts=tuple(hosts))

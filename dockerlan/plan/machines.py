@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from dockerlan.errors import PlanError
 
@@ -29,6 +30,8 @@ class MachineEntry:
     """As given: a URL of SCHEMES, or a docker context's name; empty for `local`."""
     tls_dir: str | None = None
     """For tcp://: a folder with ca.pem, cert.pem and key.pem, as docker's --tlsverify."""
+    address: str | None = None
+    """The address the other machines reach it at, for the swarm; None: Docker's choice."""
 
     @property
     def context(self) -> str | None:
@@ -39,6 +42,8 @@ class MachineEntry:
         found = {"name": self.name, "engine": self.engine}
         if self.tls_dir:
             found["tls_dir"] = self.tls_dir
+        if self.address:
+            found["address"] = self.address
         return found
 
 
@@ -84,9 +89,16 @@ def parse_engine(text: str, tls_dir: str | None = None) -> str:
     return engine
 
 
-def entry(name: str, engine: str, tls_dir: str | None = None) -> MachineEntry:
+def entry(
+    name: str, engine: str, tls_dir: str | None = None, address: str | None = None
+) -> MachineEntry:
     """A machine to record, checked; `local` is never recorded."""
     validate_machine_name(name)
     if name == LOCAL:
         raise PlanError("`local` is this engine, always there: choose another name")
-    return MachineEntry(name, parse_engine(engine, tls_dir), tls_dir)
+    if address is not None:
+        try:
+            IPv4Address(address)
+        except ValueError:
+            raise PlanError(f"--address {address!r} is not an IPv4 address") from None
+    return MachineEntry(name, parse_engine(engine, tls_dir), tls_dir, address)

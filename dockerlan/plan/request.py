@@ -51,6 +51,10 @@ class LabRequest:
     """An application to deploy: its replicas become the lab's procs."""
     impairments: tuple[Impairment, ...] | None = None
     """A lab file's impairments, set by every `up`."""
+    machines: tuple[str, ...] | None = None
+    """The machines to spread the hosts over (`--machines`, a lab file's `machines:`)."""
+    pins: tuple[str | None, ...] | None = None
+    """A lab file's `machine:` per host."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """What reading it found that cannot be honoured (compose keys), one line each."""
     owner: str | None = field(default=None, compare=False)
@@ -68,6 +72,7 @@ class LabRequest:
         image: str | None = None,
         command: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
+        machines: str | Sequence[str] | None = None,
     ) -> LabRequest:
         """Settings as a user gives them (texts): malformed ones are refused here, before
         any engine call, with the option's name."""
@@ -85,6 +90,7 @@ class LabRequest:
             mode=parse_mode(mode) if mode else None,
             command=tuple(command) if command is not None else None,
             env=tuple(sorted(env.items())) if env is not None else None,
+            machines=_machines(machines),
         )
 
     def given(self) -> dict[str, object]:
@@ -171,6 +177,15 @@ class LabRequest:
             spec = _with(running, **given)
         validate_spec(spec)
         return spec
+
+
+def _machines(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """`--machines pc1,pc2`, or the API's list."""
+    from dockerlan.plan.placement import check_machines, parse_machines
+
+    if value is None:
+        return None
+    return parse_machines(value) if isinstance(value, str) else check_machines(list(value))
 
 
 def _with(spec: LabSpec, **changes: object) -> LabSpec:

@@ -100,6 +100,20 @@ class LabSpec:
     """A deployed application: its replicas are the procs, placed over the hosts."""
     impairments: tuple[Impairment, ...] = ()
     """A lab file's impairments: set by every `up` (plan/impair.py)."""
+    machines: tuple[str, ...] = ()
+    """The machines the hosts are spread over (none: this engine alone)."""
+    pins: tuple[str | None, ...] = ()
+    """A lab file's `machine:` per host: where that host must run (plan/placement.py)."""
+
+    @property
+    def across_machines(self) -> bool:
+        return bool(self.machines)
+
+    def placement(self) -> tuple[str, ...]:
+        """The machine each host runs on, h0 first."""
+        from dockerlan.plan.placement import place_hosts
+
+        return place_hosts(self.hosts, self.machines, self.pins)
 
     @property
     def workload(self) -> Workload:
@@ -160,6 +174,8 @@ class LabSpec:
             "layout": [{"procs": shape.procs, **shape.workload.to_data()} for shape in self.layout],
             "app": None if self.app is None else self.app.to_data(),
             "impairments": [asdict(i) for i in self.impairments],
+            "machines": list(self.machines),
+            "pins": list(self.pins),
         }
 
     @classmethod
@@ -181,6 +197,8 @@ class LabSpec:
             ),
             app=App.from_data(data["app"]) if data.get("app") else None,
             impairments=tuple(Impairment(**i) for i in data.get("impairments") or ()),
+            machines=tuple(data.get("machines") or ()),
+            pins=tuple(data.get("pins") or ()),
         )
 
 
@@ -276,6 +294,44 @@ def validate_spec(spec: LabSpec) -> None:
         if special:
             raise PlanError(f"{option} {cidr} overlaps the {special} range; choose another")
     validate_image(spec.image)
+    if spec.machines or spec.pins:
+        validate_machines(spec)
+
+
+MACHINES_MIN_PREFIX = 26
+"""Across machines the internet's last /27 is the swarm's own (see swarm_range)."""
+
+
+def validate_machines(spec: LabSpec) -> None:
+    from dockerlan.plan.placement import check_machines
+
+    check_machines(spec.machines)
+    if len(spec.machines) < 2:
+        raise PlanError(
+            "--machines names two machines or more: one lab over several engines",
+            hint="for one other engine, set DOCKER_HOST (or a docker context) instead",
+        )
+    if spec.internet_cidr.prefixlen > MACHINES_MIN_PREFIX:
+        raise PlanError(
+            f"--internet-cidr {spec.internet_cidr} is too small across machines: "
+            f"use /{MACHINES_MIN_PREFIX} or larger (the swarm takes its last /27)"
+        )
+    spec.placement()
+    limit = int(swarm_range(spec.internet_cidr).network_address) - int(
+        spec.internet_cidr.network_address
+    ) - 2
+    if spec.hosts > limit:
+        raise PlanError(
+            f"--hosts {spec.hosts} does not fit across machines: --internet-cidr "
+            f"{spec.internet_cidr} holds {limit} hosts beside the swarm's own addresses"
+        )
+
+
+def swarm_range(internet: IPv4Network) -> IPv4Network:
+    """The part of the internet the swarm hands out itself: each machine's overlay
+    endpoint takes an address there, so that none takes a host's (seen: a machine's
+    endpoint took the next host's address, and that host could not start)."""
+    return list(internet.subnets(new_prefix=27))[-1]
 
 
 def validate_procs(procs: int) -> None:

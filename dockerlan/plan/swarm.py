@@ -50,7 +50,12 @@ class MemberView:
     """inactive, pending, active, error or locked."""
     manager: bool = False
     cluster: str = ""
+    """The swarm's ID, which only a manager knows."""
     address: str = ""
+    node: str = ""
+    """Its node's ID in the swarm."""
+    members: tuple[str, ...] = ()
+    """A manager's view: the node IDs of its swarm."""
 
 
 @dataclass(frozen=True)
@@ -77,27 +82,28 @@ def plan_swarm(members: list[MemberView]) -> SwarmPlan:
                 f"machine {member.machine} is in a swarm that is {member.state}",
                 hint="repair it with `docker swarm` on that machine, or leave it",
             )
-    clusters = sorted({m.cluster for m in members if m.state == "active"})
-    if not clusters:
+    active = [m for m in members if m.state == "active"]
+    if not active:
         first = members[0].machine
         return SwarmPlan(first, True, tuple(m.machine for m in members[1:]))
-    if len(clusters) > 1:
-        which = ", ".join(f"{m.machine} ({m.cluster[:12]})" for m in members if m.state == "active")
+    managers = [m for m in active if m.manager]
+    if len({m.cluster for m in managers}) > 1:
+        which = ", ".join(f"{m.machine} ({m.cluster[:12]})" for m in managers)
         raise Refused(
             f"the machines are in different swarms: {which}",
             hint="a lab's machines share one swarm: take the others out (docker swarm leave)",
         )
-    cluster = clusters[0]
-    managers = [m for m in members if m.state == "active" and m.manager]
-    if not managers:
-        workers = ", ".join(m.machine for m in members if m.state == "active")
+    known = {node for m in managers for node in m.members}
+    strays = [m.machine for m in active if not m.manager and m.node not in known]
+    if strays or not managers:
+        who = ", ".join(strays)
         raise Refused(
-            f"{workers} {'is a worker' if ',' not in workers else 'are workers'} of a swarm "
+            f"{who} {'is a worker' if len(strays) == 1 else 'are workers'} of a swarm "
             "that no machine of the lab manages",
             hint="add one of its managers to --machines, or take them out of it",
         )
     joining = tuple(m.machine for m in members if m.state == "inactive")
-    return SwarmPlan(managers[0].machine, False, joining, cluster)
+    return SwarmPlan(managers[0].machine, False, joining, managers[0].cluster)
 
 
 def address_pool(taken: list[IPv4Network]) -> IPv4Network:

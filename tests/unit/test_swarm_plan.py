@@ -50,9 +50,14 @@ def test_a_bad_machines_option_is_one_line(text: str, message: str) -> None:
 
 
 def view(
-    machine: str, state: str = "inactive", manager: bool = False, cluster: str = ""
+    machine: str,
+    state: str = "inactive",
+    manager: bool = False,
+    cluster: str = "",
+    members: tuple[str, ...] = (),
 ) -> MemberView:
-    return MemberView(machine, state, manager, cluster)
+    """A worker knows its node but not its swarm; a manager knows both, and its nodes."""
+    return MemberView(machine, state, manager, cluster if manager else "", "", machine, members)
 
 
 def test_machines_in_no_swarm_get_one_formed_on_the_first() -> None:
@@ -62,7 +67,7 @@ def test_machines_in_no_swarm_get_one_formed_on_the_first() -> None:
 
 def test_machines_join_the_swarm_a_machine_of_the_lab_manages() -> None:
     found = plan_swarm(
-        [view("m1"), view("m2", "active", True, "C1"), view("m3", "active", False, "C1")]
+        [view("m1"), view("m2", "active", True, "C1", ("m2", "m3")), view("m3", "active")]
     )
     assert (found.manager, found.form, found.join, found.cluster) == ("m2", False, ("m1",), "C1")
 
@@ -108,3 +113,84 @@ def test_the_swarms_ranges_and_ports_stay_clear_of_the_labs() -> None:
 
 def test_the_internet_across_machines_leaves_room_for_swarms_vxlan() -> None:
     assert internet_mtu(False) == 1500 and internet_mtu(True) == 1450
+
+
+def test_a_lab_over_machines_places_its_hosts_and_fits_swarms_overlay() -> None:
+    from dockerlan.plan.layout import plan_lab
+    from dockerlan.plan.spec import LabSpec, Mode
+
+    spec = LabSpec(name="t", hosts=3, procs=1, machines=("m1", "m2"))
+    plan = plan_lab(spec)
+    assert [h.machine for h in plan.hosts] == ["m1", "m2", "m1"]
+    assert (plan.internet_mtu, plan.lan_mtu) == (1450, 1450), "a routed packet fits eth0"
+    overlay = plan_lab(
+        LabSpec(name="t", hosts=2, procs=1, machines=("m1", "m2"), mode=Mode.OVERLAY)
+    )
+    assert overlay.lan_mtu == 1400, "VXLAN inside Swarm's VXLAN"
+    alone = plan_lab(LabSpec(name="t", hosts=2, procs=1))
+    assert (alone.internet_mtu, alone.lan_mtu) == (1500, 1500) and alone.hosts[0].machine == "local"
+    assert LabSpec.from_json(spec.to_json()) == spec
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"machines": ("m1",)}, "two machines or more"),
+        (
+            {"machines": ("m1", "m2"), "internet_cidr": IPv4Network("172.30.0.0/27")},
+            "too small across machines",
+        ),
+        ({"machines": ("m1", "m2"), "hosts": 230}, "does not fit across machines"),
+        ({"machines": ("m1", "m2"), "pins": ("m3",)}, "h0 is pinned to machine m3"),
+    ],
+)
+def test_a_lab_over_machines_that_cannot_be_is_one_line(
+    changes: dict[str, object], message: str
+) -> None:
+    from dataclasses import replace
+
+    from dockerlan.plan.layout import plan_lab
+    from dockerlan.plan.spec import LabSpec
+
+    base = LabSpec(name="t", hosts=2, procs=1, lan_cidr=IPv4Network("10.0.0.0/8"))
+    spec = replace(base, **changes)  # type: ignore[arg-type]
+    with pytest.raises(PlanError, match=message):
+        plan_lab(spec)
+
+
+def test_the_swarms_own_addresses_are_the_internets_last_27() -> None:
+    from dockerlan.plan.layout import plan_lab
+    from dockerlan.plan.spec import LabSpec, swarm_range
+
+    assert swarm_range(IPv4Network("172.30.5.0/24")) == IPv4Network("172.30.5.224/27")
+    plan = plan_lab(
+        LabSpec(
+            name="t", hosts=221, procs=1, machines=("m1", "m2"), lan_cidr=IPv4Network("10.0.0.0/8")
+        )
+    )
+    assert str(plan.hosts[-1].address) == "172.30.0.222", "the last host below the swarm's range"
+
+
+def test_a_lab_file_names_its_machines_and_pins_a_host(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dockerlan.plan import labfile
+
+    lab = tmp_path / "lab.yml"
+    lab.write_text(
+        "machines: [m1, m2]\nhosts:\n  - {procs: 1, machine: m2}\n  - {procs: 2}\n  - {}\n"
+    )
+    request = labfile.read(lab)
+    spec = request.new_spec()
+    assert spec.machines == ("m1", "m2") and spec.placement() == ("m2", "m1", "m2")
+    lab.write_text("machines: m1\n")
+    with pytest.raises(PlanError, match=r"lab.yml:1: machines: expected a list of machine names"):
+        labfile.read(lab)
+    lab.write_text("machines: [m1, m1]\n")
+    with pytest.raises(PlanError, match=r"lab.yml:1: machines: --machines names m1 twice"):
+        labfile.read(lab)
+
+
+def test_machines_already_in_the_lab_managers_swarm_need_nothing() -> None:
+    """A worker cannot name its swarm: the manager's list of nodes says it is one of them
+    (seen: the second lab over the same machines was refused as 'different swarms')."""
+    found = plan_swarm([view("m1", "active", True, "C1", ("m1", "m2")), view("m2", "active")])
+    assert (found.manager, found.form, found.join) == ("m1", False, ())

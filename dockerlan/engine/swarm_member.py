@@ -1,0 +1,117 @@
+"""One engine as a member of a swarm: forming, joining and leaving it, and what its
+manager knows of the nodes (lab/swarm.py decides when)."""
+
+from __future__ import annotations
+
+import contextlib
+from ipaddress import IPv4Network
+from typing import Any
+
+import docker
+import docker.errors
+
+from dockerlan.engine.docker_engine import DockerEngine, _engine_error
+from dockerlan.errors import EngineError
+
+MANAGEMENT_PORT = 2377
+
+
+def init(
+    engine: DockerEngine,
+    address: str | None,
+    pool: IPv4Network,
+    data_port: int,
+    labels: dict[str, str],
+) -> None:
+    """Form a swarm managed by this engine, listening on its swarm address only."""
+    spec = engine.api.create_swarm_spec(labels=labels)
+    try:
+        engine.api.init_swarm(
+            advertise_addr=address,
+            listen_addr=f"{address}:{MANAGEMENT_PORT}" if address else "0.0.0.0:2377",
+            default_addr_pool=[str(pool)],
+            subnet_size=24,
+            data_path_port=data_port,
+            swarm_spec=spec,
+        )
+    except docker.errors.APIError as exc:
+        raise EngineError(f"cannot form a swarm: {exc.explanation or exc}") from None
+
+
+def join_point(engine: DockerEngine) -> tuple[str, str]:
+    """A manager's worker token and the address to join it at."""
+    try:
+        token = engine.api.inspect_swarm()["JoinTokens"]["Worker"]
+        address = engine.api.info()["Swarm"]["NodeAddr"]
+    except (docker.errors.APIError, KeyError) as exc:
+        raise EngineError(f"the swarm's manager does not say how to join it ({exc})") from None
+    return str(token), f"{address}:{MANAGEMENT_PORT}"
+
+
+def join(engine: DockerEngine, where: str, token: str, address: str | None) -> None:
+    try:
+        engine.api.join_swarm(
+            [where],
+            token,
+            listen_addr=f"{address}:{MANAGEMENT_PORT}" if address else "0.0.0.0:2377",
+            advertise_addr=address,
+        )
+    except docker.errors.APIError as exc:
+        raise EngineError(str(exc.explanation or exc)) from None
+
+
+def leave(engine: DockerEngine) -> None:
+    try:
+        engine.api.leave_swarm(force=True)
+    except docker.errors.APIError as exc:
+        if "not part of a swarm" not in str(exc.explanation or exc):
+            raise _engine_error("leave the swarm", exc) from None
+
+
+GATEWAY_BRIDGE = "docker_gwbridge"
+"""The bridge Docker makes on a machine when it joins a swarm; it outlives the swarm."""
+
+
+def remove_gateway_bridge(engine: DockerEngine) -> None:
+    """After leaving: the bridge joining made goes too, unless something still uses it."""
+    with contextlib.suppress(docker.errors.APIError):  # gone, or used by the machine's own
+        engine.api.remove_network(GATEWAY_BRIDGE)
+
+
+def node_id(engine: DockerEngine) -> str:
+    return str(engine.api.info()["Swarm"].get("NodeID") or "")
+
+
+def swarm_labels(engine: DockerEngine) -> dict[str, str]:
+    try:
+        return dict(engine.api.inspect_swarm()["Spec"].get("Labels") or {})
+    except docker.errors.APIError as exc:
+        raise _engine_error("read the swarm", exc) from None
+
+
+def nodes(engine: DockerEngine) -> list[dict[str, Any]]:
+    try:
+        return list(engine.api.nodes())
+    except docker.errors.APIError as exc:
+        raise _engine_error("list the swarm's nodes", exc) from None
+
+
+def ready_nodes(engine: DockerEngine) -> list[str]:
+    return [str(n["ID"]) for n in nodes(engine) if (n.get("Status") or {}).get("State") == "ready"]
+
+
+def label_node(engine: DockerEngine, node: str, key: str) -> None:
+    """A manager marks a node (a machine dockerlan joined to a swarm it found)."""
+    try:
+        found = engine.api.inspect_node(node)
+        spec = dict(found["Spec"])
+        spec["Labels"] = {**(spec.get("Labels") or {}), key: "true"}
+        engine.api.update_node(node, found["Version"]["Index"], spec)
+    except docker.errors.APIError as exc:
+        raise _engine_error(f"label node {node[:12]}", exc) from None
+
+
+def labelled_nodes(engine: DockerEngine, key: str) -> set[str]:
+    return {
+        str(n["ID"]) for n in nodes(engine) if key in ((n.get("Spec") or {}).get("Labels") or {})
+    }

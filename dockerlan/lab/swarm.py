@@ -1,0 +1,129 @@
+"""The swarm under a lab over machines: formed or joined before anything of the lab is
+made (plan/swarm.py decides), waited for until it carries frames between the machines,
+and given back when the machines' last lab is down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from ipaddress import IPv4Network
+
+from dockerlan import labels
+from dockerlan.engine import Engine
+from dockerlan.engine import swarm_member as member
+from dockerlan.engine.docker_engine import DockerEngine
+from dockerlan.errors import DockerlanError, EngineError, Refused
+from dockerlan.lab.parallel import each
+from dockerlan.plan import swarm
+from dockerlan.plan.layout import HostPlan, LabPlan
+from dockerlan.plan.swarm import MemberView, SwarmPlan
+
+READY_SECONDS = 60.0
+"""How long the members may take to be seen ready by the manager."""
+
+
+def members(engines: Mapping[str, DockerEngine]) -> list[MemberView]:
+    """What each machine says of its swarm; a manager also names its swarm's nodes (a
+    worker cannot say which swarm it is in)."""
+
+    def view(item: tuple[str, DockerEngine]) -> MemberView:
+        name, engine = item
+        f = engine.facts()
+        nodes = tuple(str(n["ID"]) for n in member.nodes(engine)) if f.manager else ()
+        return MemberView(name, f.swarm, f.manager, f.cluster, f.address, f.node, nodes)
+
+    return each(view, list(engines.items()))
+
+
+def ensure(
+    engines: Mapping[str, DockerEngine],
+    addresses: Mapping[str, str | None],
+    taken: list[IPv4Network],
+) -> SwarmPlan:
+    """Every machine a member of one swarm, all seen ready by its manager."""
+    plan = swarm.plan_swarm(members(engines))
+    manager = engines[plan.manager]
+    if plan.form:
+        member.init(
+            manager,
+            addresses.get(plan.manager),
+            swarm.address_pool(taken),
+            swarm.DATA_PORT,
+            {labels.SWARM_FORMED: "true"},
+        )
+    token, where = member.join_point(manager)
+    for name in plan.join:
+        try:
+            member.join(engines[name], where, token, addresses.get(name))
+        except EngineError as exc:
+            raise Refused(
+                f"machine {name} could not join the swarm at {where}: {exc.message}",
+                hint=f"open between the machines: {swarm.ports_text()}",
+            ) from None
+        if not plan.form:
+            member.label_node(manager, member.node_id(engines[name]), labels.SWARM_JOINED)
+    _wait_ready(manager, len(engines))
+    return plan
+
+
+def _wait_ready(manager: DockerEngine, count: int) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while True:
+        ready = member.ready_nodes(manager)
+        if len(ready) >= count:
+            return
+        if time.monotonic() > deadline:
+            raise Refused(
+                f"the swarm's manager sees {len(ready)} of {count} machines ready "
+                f"after {READY_SECONDS:.0f} s",
+                hint=f"open between the machines: {swarm.ports_text()}",
+            )
+        time.sleep(0.5)
+
+
+def release(engines: Mapping[str, DockerEngine], manager: str) -> bool:
+    """Give the swarm back when no lab is left on it: dissolve the one dockerlan formed,
+    take out the machines it joined to one it found. Whether it did."""
+    chief = engines[manager]
+    if chief.networks({labels.LAB: None, labels.ROLE: labels.ROLE_INTERNET}):
+        return False
+    formed = labels.SWARM_FORMED in member.swarm_labels(chief)
+    joined = member.labelled_nodes(chief, labels.SWARM_JOINED)
+    leaving = [
+        engine
+        for name, engine in engines.items()
+        if name != manager and (formed or member.node_id(engine) in joined)
+    ]
+    for engine in [*leaving, *([chief] if formed else [])]:
+        member.leave(engine)
+        member.remove_gateway_bridge(engine)
+    return True
+
+
+OVERLAY_SECONDS = 30.0
+"""How long the swarm may take to carry the first frames between two machines."""
+
+
+def wait_for_overlay(engine: Engine, plan: LabPlan) -> None:
+    """Until one host of each machine reaches one of every other machine's, over the
+    overlay: the swarm tells each machine where the others' endpoints are by gossip, a
+    moment after they attach (seen: a matrix right after `up` lost pairs across)."""
+    first: dict[str, HostPlan] = {}
+    for host in plan.hosts:
+        first.setdefault(host.machine, host)
+    pairs = [(a, b) for a in first.values() for b in first.values() if a.machine != b.machine]
+
+    def reach(pair: tuple[HostPlan, HostPlan]) -> None:
+        source, target = pair
+        deadline = time.monotonic() + OVERLAY_SECONDS
+        probe = ["ping", "-c1", "-W1", str(target.address)]
+        while engine.exec(source.container, probe, check=False).exit_code != 0:
+            if time.monotonic() > deadline:
+                raise DockerlanError(
+                    f"{source.name} (on {source.machine}) does not reach {target.name} (on "
+                    f"{target.machine}) over the swarm's network after {OVERLAY_SECONDS:.0f} s",
+                    hint=f"open between the machines: {swarm.ports_text()}",
+                )
+            time.sleep(0.3)
+
+    each(reach, pairs)

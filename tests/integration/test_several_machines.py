@@ -1,0 +1,159 @@
+"""A lab over two machines (test machines: engines in containers joined by a swarm of
+their own on an internal network; tests/machines.py): every pair answers, a packet
+crosses two routers between machines, each host runs where the plan puts it, and
+`down` leaves nothing on either machine, the swarm it formed included."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import docker
+import pytest
+from labtools import TEST_PREFIX, dl, failing_pairs, in_proc_netns, sh_in
+from machines import SuiteMachine, made_machines
+
+LAB = f"{TEST_PREFIX}machines"
+
+
+@pytest.fixture(scope="module")
+def machines(
+    client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[SuiteMachine]]:
+    config = tmp_path_factory.mktemp("machines-config")
+    with pytest.MonkeyPatch.context() as patch, made_machines(client, "m1", "m2") as made:
+        patch.setenv("DOCKERLAN_CONFIG", str(config))
+        for machine in made:
+            dl(
+                "machines",
+                "add",
+                machine.name,
+                "--engine",
+                machine.url,
+                "--address",
+                machine.address,
+            )
+        yield made
+
+
+def what_is_on(machine: SuiteMachine, lab: str) -> dict[str, list[str]]:
+    engine = machine.client()
+    flt = {"label": [f"io.dockerlan.lab={lab}"]}
+    return {
+        "containers": [c.name for c in engine.containers.list(all=True, filters=flt)],
+        "networks": [n.name for n in engine.networks.list(filters=flt)],
+        "volumes": [v.name for v in engine.volumes.list(filters=flt)],
+    }
+
+
+@pytest.fixture(scope="module")
+def lab(machines: list[SuiteMachine]) -> Iterator[str]:
+    dl("up", "--name", LAB, "--hosts", "4", "--procs", "3", "--machines", "m1,m2", "--quiet")
+    yield LAB
+    dl("down", "--name", LAB)
+
+
+def test_every_pair_answers_across_the_machines(lab: str) -> None:
+    matrix = json.loads(dl("ping-matrix", "--name", lab, "--json").stdout)
+    assert (matrix["ok"], matrix["failed"]) == (132, 0)
+
+
+def test_hosts_run_round_robin_on_the_machines_and_each_says_where(
+    lab: str, machines: list[SuiteMachine]
+) -> None:
+    status = json.loads(dl("status", "--name", lab, "--json").stdout)
+    assert [h["machine"] for h in status["hosts"]] == ["m1", "m2", "m1", "m2"]
+    for machine in machines:
+        held = sorted(what_is_on(machine, lab)["containers"])
+        mine = sorted(f"{lab}-{h['name']}" for h in status["hosts"] if h["machine"] == machine.name)
+        assert held == mine, f"{machine.name}'s own engine holds exactly its hosts"
+
+
+def test_a_packet_crosses_two_routers_between_machines(lab: str) -> None:
+    """p0 (h0, on m1) to p3 (h1, on m2): routed by h0 and h1, TTL 62, on the overlay."""
+    ping = dl("exec", "--name", lab, "p0", "--", "ping", "-c1", "-W2", "p3")
+    assert "ttl=62" in ping.stdout
+
+
+def test_a_tcp_transfer_between_machines_arrives_intact(lab: str) -> None:
+    """1 MiB over HTTP from p0 (h0, on m1) to p4 (h1, on m2), checked by its digest: the
+    LAN's MTU (1450, the overlay's) lets full-size TCP segments through both routers."""
+    sent = sh_in(
+        lab,
+        "p0",
+        "mkdir -p /www && head -c 1048576 /dev/urandom > /www/blob "
+        "&& httpd -p 8080 -h /www && md5sum /www/blob",
+    ).stdout.split()[0]
+    got = sh_in(lab, "p4", "wget -q -O - http://p0:8080/blob | md5sum").stdout.split()[0]
+    assert got == sent
+
+
+def test_a_partition_between_the_machines_hosts_cuts_exactly_the_pairs_across(lab: str) -> None:
+    whole = failing_pairs(lab)
+    assert whole == set(), "the control: whole before the cut"
+    dl("partition", "--name", lab, "h0,h2", "/", "h1,h3")  # m1's hosts / m2's hosts
+    try:
+        status = json.loads(dl("status", "--name", lab, "--json").stdout)
+        side = {p["name"]: h["machine"] for h in status["hosts"] for p in h["procs"]}
+        across = {(a, b) for a in side for b in side if side[a] != side[b]}
+        assert failing_pairs(lab) == across
+    finally:
+        dl("heal", "--name", lab)
+    assert failing_pairs(lab) == set()
+
+
+def test_an_overlay_lab_over_machines_runs_vxlan_inside_the_swarms_vxlan(
+    machines: list[SuiteMachine],
+) -> None:
+    """One LAN across machines (TTL 64), its MTU 1400: the swarm's tunnel takes 50 bytes
+    of the machines' 1500, the lab's own another 50. The boundary both ways: 1372 bytes
+    of ping (1400 with its headers) pass with don't-fragment set, 1373 do not."""
+    lab = f"{TEST_PREFIX}machines-flat"
+    dl(
+        "up",
+        "--name",
+        lab,
+        "--mode",
+        "overlay",
+        "--hosts",
+        "2",
+        "--procs",
+        "1",
+        "--machines",
+        "m1,m2",
+        "--quiet",
+    )
+    try:
+        fits = sh_in(lab, "h0", in_proc_netns("p0", "ping -c1 -W2 -M do -s 1372 10.0.1.2"))
+        assert "ttl=64" in fits.stdout and "1 received" in fits.stdout
+        big = in_proc_netns("p0", "ping -c1 -W2 -M do -s 1373 10.0.1.2")
+        too_big = sh_in(lab, "h0", big, check=False)
+        assert too_big.returncode != 0 and "mtu=1400" in too_big.stdout + too_big.stderr
+    finally:
+        dl("down", "--name", lab)
+
+
+def test_down_leaves_nothing_on_either_machine_and_gives_the_swarm_back(
+    machines: list[SuiteMachine],
+) -> None:
+    lab = f"{TEST_PREFIX}machines-down"
+    dl("up", "--name", lab, "--hosts", "2", "--procs", "1", "--machines", "m1,m2", "--quiet")
+    assert all(what_is_on(m, lab)["containers"] for m in machines), "the control: made on both"
+    dl("down", "--name", lab)
+    for machine in machines:
+        assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
+    # The module's own lab still stands on the swarm: it is kept until that one is down.
+    assert all(m.client().info()["Swarm"]["LocalNodeState"] == "active" for m in machines)
+
+
+def test_the_last_lab_down_gives_back_the_swarm_dockerlan_formed(
+    lab: str, machines: list[SuiteMachine]
+) -> None:
+    assert all(m.client().info()["Swarm"]["LocalNodeState"] == "active" for m in machines)
+    dl("down", "--name", lab)
+    for machine in machines:
+        engine = machine.client()
+        assert engine.info()["Swarm"]["LocalNodeState"] == "inactive", machine.name
+        assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
+        left = {n.name for n in engine.networks.list()} - {"bridge", "host", "none"}
+        assert left == set(), f"{machine.name} keeps the swarm's networks: {left}"
