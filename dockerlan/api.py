@@ -154,8 +154,11 @@ class Lab:
     def down(self) -> DownResult:
         """Remove everything the lab created; safe to call twice."""
         from dockerlan.lab.down import down
+        from dockerlan.lab.where import engine_for
 
         self._plan = None
+        if self._engine is None:  # machines that do not answer: the rest is removed
+            self._engine = engine_for(self.name, self.request.machines, partial=True)
         return down(self.engine, self.name)
 
     def __enter__(self) -> Lab:

@@ -52,6 +52,8 @@ class Fleet:
         self.manager = manager
         self.build = build
         """Where images are built and kept: this computer's engine."""
+        self.missing: dict[str, str] = {}
+        """Machines of the lab that did not answer (a partial fleet, for `down`), and why."""
         self._where: dict[str, str] = {}
         """Object (container or network ID, volume name) -> the machine that holds it."""
         self._lock = threading.Lock()
@@ -176,6 +178,8 @@ class Fleet:
         """An overlay is removed where the swarm manages it, then waited for until no
         machine lists it any more (it lingers on them for a moment: seen, half a second),
         so that what `down` reports gone is gone."""
+        if self.missing:
+            return  # hosts of a machine that did not answer are on it: the next `down`
         self.engines[self.manager].remove_network(network_id)
         deadline = time.monotonic() + NETWORK_GONE_SECONDS
         while any(e.holds(network_id) for e in self.engines.values()):

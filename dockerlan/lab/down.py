@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dockerlan import labels
 from dockerlan.engine import Container, Engine
 from dockerlan.engine.fleet import Fleet
+from dockerlan.errors import DockerlanError
 from dockerlan.lab.lock import lab_lock
 from dockerlan.lab.parallel import each
 from dockerlan.lab.snapshot import observe
@@ -38,6 +39,13 @@ def down(engine: Engine, lab: str) -> DownResult:
     if isinstance(engine, Fleet):
         from dockerlan.lab import swarm
 
+        if engine.missing:
+            gone = ", ".join(f"{name} ({why})" for name, why in engine.missing.items())
+            raise DockerlanError(
+                f"lab {lab}: removed {removed.containers} containers on the machines that "
+                f"answer; not on {gone}",
+                hint=f"when it answers again, `dockerlan down --name {lab}` removes the rest",
+            )
         swarm.release(engine.engines, engine.manager)
     return removed
 

@@ -16,7 +16,7 @@ from dockerlan.engine import Engine, connect, connect_to
 from dockerlan.engine.docker_engine import DockerEngine
 from dockerlan.engine.fleet import Fleet
 from dockerlan.engine.registry import entries, find
-from dockerlan.errors import DockerlanError
+from dockerlan.errors import DockerlanError, EngineError
 from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress
 from dockerlan.lab.snapshot import spec_of
@@ -26,16 +26,20 @@ from dockerlan.plan.spec import LabSpec
 DISCOVERY_TIMEOUT = 5.0
 
 
-def engine_for(name: str, machines: Sequence[str] | None = None) -> Engine:
-    """The engine of lab `name`; with machines, the fleet of those (a lab being made)."""
+def engine_for(
+    name: str, machines: Sequence[str] | None = None, partial: bool = False
+) -> Engine:
+    """The engine of lab `name`; with machines, the fleet of those (a lab being made).
+    With `partial` (down), machines that do not answer are left out and named in the
+    fleet's `missing`, instead of failing."""
     local = connect()
     if machines:
-        return fleet_of(machines, local)
+        return fleet_of(machines, local, partial)
     spec = spec_on(local, name)
     if spec is None:
         spec = _spec_on_machines(name)
     if spec is not None and spec.machines:
-        return fleet_of(spec.machines, local)
+        return fleet_of(spec.machines, local, partial)
     return local
 
 
@@ -54,16 +58,32 @@ def _spec_on_machines(name: str) -> LabSpec | None:
     return next((spec for spec in found if spec is not None), None)
 
 
-def fleet_of(machines: Sequence[str], local: DockerEngine) -> Fleet:
-    """Every machine's engine (each must answer), the swarm's manager among them."""
+def fleet_of(machines: Sequence[str], local: DockerEngine, partial: bool = False) -> Fleet:
+    """Every machine's engine, the swarm's manager among them. Each is asked first with
+    SURVEY_TIMEOUT, so that a machine that is gone costs seconds, not the engine
+    client's two minutes: it fails the call in one line, or with `partial` is left out."""
+    from dockerlan.lab.machines import ask
 
-    def connect_machine(name: str) -> DockerEngine:
-        return local if name == LOCAL else connect_to(find(name))
-
-    engines = dict(zip(machines, each(connect_machine, list(machines)), strict=True))
-    facts = each(lambda e: e.facts(), list(engines.values()))
-    managers = [m for m, f in zip(engines, facts, strict=True) if f.manager]
-    return Fleet(engines, managers[0] if managers else machines[0], local)
+    states = each(lambda name: ask(find(name)), list(machines))
+    missing = {s.entry.name: s.problem for s in states if s.facts is None}
+    if missing and not partial:
+        name, problem = next(iter(missing.items()))
+        raise EngineError(
+            f"machine {name} of the lab does not answer: {problem}",
+            hint="bring it back (or its network), then run the command again",
+        )
+    answering = [s for s in states if s.facts is not None]
+    engines = dict(
+        zip(
+            [s.entry.name for s in answering],
+            each(lambda s: local if s.entry.name == LOCAL else connect_to(s.entry), answering),
+            strict=True,
+        )
+    )
+    managers = [s.entry.name for s in answering if s.facts is not None and s.facts.manager]
+    fleet = Fleet(engines, managers[0] if managers else machines[0], local)
+    fleet.missing = missing
+    return fleet
 
 
 def join_machines(fleet: Fleet, progress: Progress) -> None:

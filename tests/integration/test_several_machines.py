@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -133,6 +134,32 @@ def test_an_overlay_lab_over_machines_runs_vxlan_inside_the_swarms_vxlan(
         dl("down", "--name", lab)
 
 
+def test_an_app_placed_over_the_machines_answers_across_them(
+    machines: list[SuiteMachine],
+) -> None:
+    """The README's example over m1 and m2: the client (h0, on m1) calls the fronts (h1,
+    on m2), which count in the store (h2, on m1); its images were built here only."""
+    lab = f"{TEST_PREFIX}machines-app"
+    example = Path(__file__).resolve().parents[2] / "docker-compose.example.yml"
+    dl("deploy", "-f", str(example), "--name", lab, "--machines", "m1,m2", "--quiet")
+    try:
+        status = json.loads(dl("status", "--name", lab, "--json").stdout)
+        assert [h["machine"] for h in status["hosts"]] == ["m1", "m2", "m1"]
+        hits = [
+            json.loads(
+                dl(
+                    "exec", "--name", lab, "client-1", "--", "curl", "-s", "http://front:8080/"
+                ).stdout
+            )
+            for _ in range(2)
+        ]
+        assert [h["hits"] for h in hits] == [1, 2], hits
+    finally:
+        dl("down", "--name", lab)
+    for machine in machines:
+        assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
+
+
 def test_down_leaves_nothing_on_either_machine_and_gives_the_swarm_back(
     machines: list[SuiteMachine],
 ) -> None:
@@ -144,6 +171,32 @@ def test_down_leaves_nothing_on_either_machine_and_gives_the_swarm_back(
         assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
     # The module's own lab still stands on the swarm: it is kept until that one is down.
     assert all(m.client().info()["Swarm"]["LocalNodeState"] == "active" for m in machines)
+
+
+def test_a_machine_gone_during_a_lab_is_named_and_the_next_down_finishes(
+    client: docker.DockerClient, machines: list[SuiteMachine]
+) -> None:
+    """m2 stops answering (paused: as a computer that hangs, or is unplugged). The verbs
+    name it within seconds and exit 1; `down` removes what is on m1 and says what it
+    could not; once m2 is back, the next `down` removes the rest."""
+    lab = f"{TEST_PREFIX}machines-gone"
+    m1, m2 = machines
+    dl("up", "--name", lab, "--hosts", "2", "--procs", "1", "--machines", "m1,m2", "--quiet")
+    client.api.pause(m2.container)
+    try:
+        status = dl("status", "--name", lab, check=False, timeout=120)
+        assert status.returncode == 1 and "machine m2 of the lab does not answer" in status.stderr
+        matrix = dl("ping-matrix", "--name", lab, check=False, timeout=120)
+        assert matrix.returncode == 1 and "machine m2" in matrix.stderr
+        down = dl("down", "--name", lab, check=False, timeout=120)
+        assert down.returncode == 1 and "not on m2" in down.stderr, down.stderr
+        assert what_is_on(m1, lab)["containers"] == [], "m1's part is removed"
+    finally:
+        client.api.unpause(m2.container)
+    assert what_is_on(m2, lab)["containers"], "the control: m2's host was left, as said"
+    dl("down", "--name", lab)
+    for machine in machines:
+        assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
 
 
 def test_the_last_lab_down_gives_back_the_swarm_dockerlan_formed(
