@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery test-stock
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines test-stock
 
 setup:
 	@scripts/setup.sh
@@ -42,6 +42,10 @@ bench-restart: setup
 ## Ways to deliver a proc image into the hosts, timed side by side (8 hosts; not part of `make test`).
 bench-delivery: setup
 	$(BIN)/python bench/delivery.py
+
+## One computer against two (test) machines joined by a swarm: up, matrix, TCP (not part of `make test`).
+bench-machines: setup
+	$(BIN)/python bench/machines.py
 
 ## make run and the machine-dependent tests in a stock Debian 12 VM (about an hour; not in CI).
 test-stock: setup

@@ -28,9 +28,10 @@ def cross_host_rtts(matrix: dict[str, object], procs: int) -> list[float]:
     ]
 
 
-def iperf_gbits(lab: str, procs: int, seconds: int) -> float:
-    """TCP throughput from p0 (on h0) to the first proc of h1, iperf3 in their namespaces."""
-    target = f"p{procs}"
+def iperf_gbits(lab: str, procs: int, seconds: int, to_host: int = 1) -> float:
+    """TCP throughput from p0 (on h0) to the first proc of another host (h1 unless
+    said), iperf3 in their namespaces."""
+    target = f"p{procs * to_host}"
     address = next(
         p["address"]
         for h in json.loads(dl("status", "--name", lab, "--json").stdout)["hosts"]
@@ -41,7 +42,8 @@ def iperf_gbits(lab: str, procs: int, seconds: int) -> float:
     def in_netns(proc: str, command: str) -> str:
         return f"nsenter -t $(docker inspect -f '{{{{.State.Pid}}}}' {proc}) -n {command}"
 
-    dl("exec", "--name", lab, "h1", "--", "sh", "-c", in_netns(target, "iperf3 -s -1 -D"))
+    host = f"h{to_host}"
+    dl("exec", "--name", lab, host, "--", "sh", "-c", in_netns(target, "iperf3 -s -1 -D"))
     run = dl(
         "exec",
         "--name",
