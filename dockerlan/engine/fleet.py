@@ -86,12 +86,6 @@ class Fleet:
                 found.setdefault(ident, item)
         return list(found.values())
 
-    def machine_of(self, ident: str) -> str:
-        """The machine holding a container (`status` shows it per host)."""
-        self._owner(ident)
-        with self._lock:
-            return self._where[ident]
-
     # ---- what exists --------------------------------------------------------
 
     def engine_id(self) -> str:

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import docker
-from labtools import dl, dl_json, lab_objects, sh_in
+from labtools import dl, dl_json, in_proc_netns, lab_objects, sh_in
 
 from dockerlan import labels
-
-
-def _in_proc_netns(proc: str, command: str) -> str:
-    """A host-image command (iputils ping) inside a proc's network namespace."""
-    return (
-        f"pid=$(docker inspect -f '{{{{.State.Pid}}}}' {proc}) && nsenter -t \"$pid\" -n {command}"
-    )
 
 
 def test_every_pair_of_a_3x3_overlay_answers(overlay_lab: str) -> None:
@@ -47,9 +40,9 @@ def test_the_internet_of_an_overlay_lab_is_an_internal_network(
 
 
 def test_the_mtu_fits_the_tunnel(overlay_lab: str) -> None:
-    fits = _in_proc_netns("p0", "ping -M do -c 1 -W 2 -s 1422 10.0.2.3")
+    fits = in_proc_netns("p0", "ping -M do -c 1 -W 2 -s 1422 10.0.2.3")
     assert "1 received" in sh_in(overlay_lab, "h0", fits).stdout
-    too_big = _in_proc_netns("p0", "ping -M do -c 1 -W 2 -s 1423 10.0.2.3")
+    too_big = in_proc_netns("p0", "ping -M do -c 1 -W 2 -s 1423 10.0.2.3")
     run = sh_in(overlay_lab, "h0", too_big, check=False)
     assert run.returncode != 0 and "mtu=1450" in run.stdout + run.stderr
 
