@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines test-stock
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines test-stock test-two-machines
 
 setup:
 	@scripts/setup.sh
@@ -50,6 +50,10 @@ bench-machines: setup
 ## make run and the machine-dependent tests in a stock Debian 12 VM (about an hour; not in CI).
 test-stock: setup
 	scripts/test-stock.sh
+
+## A lab over two stock Debian 12 VMs on one segment, one reached by ssh (about an hour; not in CI).
+test-two-machines: setup
+	scripts/two-machines.sh
 
 lint:
 	$(BIN)/ruff check dockerlan tests bench

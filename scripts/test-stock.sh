@@ -17,6 +17,8 @@ cd "$(dirname "$0")/.."
 VM_TOOLS=${VM_TOOLS:-../shared/vm}
 export VM_DIR=${VM_DIR:-/tmp/dockerlan-stock-vm}
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# shellcheck source=scripts/vm-stage.sh
+. scripts/vm-stage.sh
 
 [ -x "$VM_TOOLS/run-in-vm.sh" ] || { echo "no VM tools in $VM_TOOLS (set VM_TOOLS)" >&2; exit 2; }
 if [ ! -f "$VM_DIR/base.img" ]; then
@@ -24,15 +26,9 @@ if [ ! -f "$VM_DIR/base.img" ]; then
     WITHOUT_APPARMOR=${WITHOUT_APPARMOR:-1} "$VM_TOOLS/build-image.sh"
 fi
 
-say "building the images here"
-.venv/bin/dockerlan images build --quiet
 stage=$(mktemp -d /tmp/dockerlan-stock-XXXXXX)
 trap 'rm -rf "$stage"' EXIT
-git clone -q . "$stage/project"
-say "saving the images into the copy the VM clones"
-docker save dockerlan-host:latest dockerlan-proc:latest | gzip -1 >"$stage/project/images.tar.gz"
-git -C "$stage/project" add -f images.tar.gz
-git -C "$stage/project" -c user.name=stock -c user.email=stock@localhost commit -qm "images"
+stage_project "$stage"
 
 say "running scripts/stock-guest.sh in the VM (output below; logs in $VM_DIR/runs/)"
 "$VM_TOOLS/run-in-vm.sh" --timeout "${TIMEOUT:-14400}" --project "$stage/project" \

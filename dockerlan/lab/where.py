@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from dockerlan import labels
 from dockerlan.engine import Engine, connect, connect_to
+from dockerlan.engine.addresses import swarm_addresses
 from dockerlan.engine.docker_engine import DockerEngine
 from dockerlan.engine.fleet import Fleet
 from dockerlan.engine.registry import entries, find
@@ -91,7 +92,7 @@ def join_machines(fleet: Fleet, progress: Progress) -> None:
     from dockerlan.lab import swarm
 
     with progress.phase(f"Swarm over {', '.join(fleet.engines)}"):
-        addresses = {name: find(name).address for name in fleet.engines}
+        addresses = swarm_addresses([find(name) for name in fleet.engines])
         fleet.manager = swarm.ensure(fleet.engines, addresses, fleet.subnets_in_use()).manager
 
 

@@ -38,6 +38,14 @@ class MachineEntry:
         """The docker context the engine names, if it is one rather than a URL."""
         return None if not self.engine or "://" in self.engine else self.engine
 
+    @property
+    def url_host(self) -> str | None:
+        """The host part of a tcp:// or ssh:// engine (`pc2` of ssh://me@pc2:22)."""
+        scheme, sep, rest = self.engine.partition("://")
+        if not sep or scheme not in ("tcp", "ssh"):
+            return None
+        return rest.rstrip("/").rpartition("@")[2].partition(":")[0] or None
+
     def to_json(self) -> dict[str, str]:
         found = {"name": self.name, "engine": self.engine}
         if self.tls_dir:
