@@ -2,18 +2,8 @@
 # The guest side of `make test-stock` (scripts/test-stock.sh): runs as root in
 # the VM, in a clone of the project that also holds images.tar.gz.
 set -uo pipefail
-failed=""
-
-step() {
-    local name=$1 start rc
-    shift
-    echo "=== $name (at $(date +%T))"
-    start=$(date +%s)
-    "$@"
-    rc=$?
-    echo "=== $name: exit $rc after $(($(date +%s) - start))s"
-    [ "$rc" -eq 0 ] || failed="$failed $name"
-}
+# shellcheck source=scripts/vm-steps.sh
+. scripts/vm-steps.sh
 
 machine() {
     echo "PID 1: $(cat /proc/1/comm); cgroup fs: $(stat -fc %T /sys/fs/cgroup); kernel $(uname -r)"

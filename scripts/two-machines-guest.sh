@@ -6,21 +6,9 @@
 # dockerlan, records pc2 as ssh://root@PEER and runs a routed and an overlay
 # lab over both machines: every pair, a cut between the machines' hosts, down.
 set -uo pipefail
-failed=""
 ip link set ens4 up
 ip addr add "$ADDRESS/24" dev ens4
 echo "$ROLE: $ADDRESS on ens4; kernel $(uname -r); $(docker version --format 'docker {{.Server.Version}}')"
-
-step() {
-    local name=$1 start rc
-    shift
-    echo "=== $name (at $(date +%T))"
-    start=$(date +%s)
-    "$@"
-    rc=$?
-    echo "=== $name: exit $rc after $(($(date +%s) - start))s"
-    [ "$rc" -eq 0 ] || failed="$failed $name"
-}
 
 holdings() {
     echo "containers: $(docker ps -aq | wc -l); volumes: $(docker volume ls -q | wc -l)"
@@ -38,6 +26,8 @@ if [ "$ROLE" = pc2 ]; then
     exit 0
 fi
 
+# shellcheck source=scripts/vm-steps.sh
+. scripts/vm-steps.sh
 DL=.venv/bin/dockerlan
 on_pc2() { ssh -o BatchMode=yes -o ConnectTimeout=10 "root@$PEER" "$@"; }
 
