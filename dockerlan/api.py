@@ -137,6 +137,20 @@ class Lab:
             self._engine = engine_for(self.name, self.request.machines)
         return self._engine
 
+    def _reader(self) -> Engine:
+        """The engine for a verb that reads: a lab over machines is read from the machines
+        that answer, and the others are named in what it reports, instead of the first
+        one that does not answer failing the verb. Kept only when every machine answered."""
+        if self._engine is not None:
+            return self._engine
+        from dockerlan.engine.fleet import missing_machines
+        from dockerlan.lab.where import engine_for
+
+        engine = engine_for(self.name, self.request.machines, partial=True)
+        if not missing_machines(engine):
+            self._engine = engine
+        return engine
+
     def up(self) -> Lab:
         """Create the lab, or converge it to these settings; returns the lab."""
         from dockerlan.lab.up import up
@@ -282,7 +296,7 @@ class Lab:
         """Hosts, their routes and procs as their kernels and engines report them now."""
         from dockerlan.lab.status import require_lab
 
-        state = require_lab(self.engine, self.name, current=True)
+        state = require_lab(self._reader(), self.name, current=True)
         if state.spec is not None:
             self._plan = plan_lab(state.spec)
         return state
@@ -292,7 +306,9 @@ class Lab:
         from dockerlan.lab.matrix import ping_matrix
         from dockerlan.lab.status import require_lab
 
-        return ping_matrix(self.engine, require_lab(self.engine, self.name, deep=False))
+        engine = self._reader()
+        # The current plan names the hosts no engine shows (their pairs fail).
+        return ping_matrix(engine, require_lab(engine, self.name, deep=False, current=True))
 
     def ps(self) -> Listing:
         """Each proc with the app's service and replica it runs, its state and health, and

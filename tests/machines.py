@@ -67,7 +67,7 @@ def made_machines(client: docker.DockerClient, *names: str) -> Iterator[list[Sui
             made.append(machine.container)
             machines.append(machine)
         for machine in machines:
-            _wait_until_it_answers(machine)
+            wait_until_it_answers(machine)
         yield machines
     finally:
         for container in made:
@@ -107,7 +107,7 @@ def _start(client: docker.DockerClient, name: str, shared: Path, network: str) -
     return SuiteMachine(name, created["Id"], shared / "docker.sock", address)
 
 
-def _wait_until_it_answers(machine: SuiteMachine) -> None:
+def wait_until_it_answers(machine: SuiteMachine) -> None:
     deadline = time.monotonic() + READY_SECONDS
     while True:
         try:

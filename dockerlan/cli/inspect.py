@@ -28,6 +28,8 @@ def ping_matrix(name: NameOption = None, as_json: JsonOption = False) -> None:
         colour = "green" if matrix.failed == 0 and not matrix.down else "red"
         extra = f", {matrix.retried} after a retry" if matrix.retried else ""
         err.print(f"[{colour}]{matrix.ok}/{len(matrix.pairs)} pairs answered{extra}[/]")
+    for line in matrix.unreachable:
+        err.print(f"[red]{escape(line)}[/]", highlight=False)
     if matrix.down:
         err.print(f"[red]down: {', '.join(matrix.down)}[/]", highlight=False)
     if not matrix.pairs:
@@ -53,6 +55,8 @@ def status(name: NameOption = None, as_json: JsonOption = False) -> None:
     else:
         render.print_tables(out, render.status_tables(state))
         err.print(f"[dim]see it drawn: dockerlan show --name {name} --format svg --out lab.svg[/]")
+    for line in state.unreachable:
+        err.print(f"[red]{escape(line)}[/]", highlight=False)
     if state.not_running:
         err.print(f"[red]not running: {', '.join(state.not_running)}[/]", highlight=False)
         raise typer.Exit(1)
@@ -96,7 +100,10 @@ def ps(name: NameOption = None, as_json: JsonOption = False) -> None:
         procs = [r.to_json() for r in found.rows]
         print(json.dumps({"lab": name, "procs": procs, "unseen": list(found.unseen)}))
     else:
-        out.print(render.ps_table(list(found.rows), name))
+        spread = any(r.machine != "local" for r in found.rows)
+        out.print(render.ps_table(list(found.rows), name, spread))
+    for line in found.unreachable:
+        err.print(f"[red]{escape(line)}[/]", highlight=False)
     if found.unseen:
         err.print(f"[red]not seen: {', '.join(found.unseen)} (not running or not set up)[/]")
         raise typer.Exit(1)

@@ -38,6 +38,7 @@ def status_json(state: LabState) -> dict[str, object]:
     spec = state.spec
     return {
         "lab": state.name,
+        "unreachable_machines": dict(state.missing),
         "cuts": [{"number": c.number, "groups": [list(g) for g in c.groups]} for c in state.cuts],
         "impairments": [vars(i) for i in state.impairments],
         "mode": str(spec.mode) if spec else None,
@@ -75,8 +76,10 @@ def status_tables(state: LabState) -> list[Table]:
     hosts = Table(title=f"lab {state.name}", title_justify="left")
     overlay = spec is not None and spec.mode == Mode.OVERLAY
     joins = "VXLAN peers (from the kernel)" if overlay else "routes (from the kernel)"
-    for column in ("host", "state", "internet", "LAN", "br0", joins):
+    spread = spec is not None and bool(spec.machines)
+    for column in ("host", *(("machine",) if spread else ()), "state", "internet", "LAN", "br0"):
         hosts.add_column(column)
+    hosts.add_column(joins)
     for h in state.hosts:
         if overlay:
             joined = "\n".join(h.peers) or "[red]none[/]"
@@ -84,6 +87,7 @@ def status_tables(state: LabState) -> list[Table]:
             joined = "\n".join(_route_text(r) for r in h.routes)
         hosts.add_row(
             h.name,
+            *((h.machine,) if spread else ()),
             f"[{'green' if h.ready else 'red'}]{h.condition}[/]",
             h.address,
             h.lan,
@@ -189,10 +193,12 @@ def print_tables(console: Console, tables: list[Table]) -> None:
         console.print(table)
 
 
-def ps_table(rows: list[Row], lab: str) -> Table:
-    """`ps`: one row per proc; an app's service and replica first."""
+def ps_table(rows: list[Row], lab: str, spread: bool = False) -> Table:
+    """`ps`: one row per proc; an app's service and replica first; with `spread` (a lab
+    over machines), each host's machine."""
     table = Table(title=f"lab {lab}: procs", title_justify="left")
-    for column in ("service", "replica", "proc", "host", "address", "state", "health"):
+    machine = ("machine",) if spread else ()
+    for column in ("service", "replica", "proc", "host", *machine, "address", "state", "health"):
         table.add_column(column)
     for row in rows:
         colour = "green" if row.state == "running" and row.health in ("", "healthy") else "red"
@@ -201,6 +207,7 @@ def ps_table(rows: list[Row], lab: str) -> Table:
             row.replica or "-",
             row.proc,
             row.host,
+            *((row.machine,) if spread else ()),
             row.address,
             f"[{colour}]{escape(row.state)}[/]",
             row.health or "-",

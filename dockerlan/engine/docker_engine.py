@@ -64,6 +64,8 @@ class DockerEngine:
         """The engine at an endpoint (a machine's); fails in one line naming it."""
         if where.url is None:
             return cls.from_env()
+        if where.url.startswith("ssh://"):
+            return cls._over_ssh(where.url, timeout)
         try:
             tls: docker.tls.TLSConfig | bool = False
             if where.tls_dir:
@@ -73,17 +75,28 @@ class DockerEngine:
                     ca_cert=str(folder / "ca.pem"),
                     verify=not where.skip_tls_verify,
                 )
-            client = docker.DockerClient(
-                base_url=where.url,
-                tls=tls,
-                timeout=timeout,
-                # ssh:// through the machine's own ssh (its keys, agent and config).
-                use_ssh_client=where.url.startswith("ssh://"),
-            )
+            client = docker.DockerClient(base_url=where.url, tls=tls, timeout=timeout)
             client.ping()
         except Exception as exc:  # the SDK raises several types for "no engine"
             raise EngineError(
                 f"the engine at {where.url} does not answer ({_first_line(exc)})"
+            ) from None
+        return cls(client)
+
+    @classmethod
+    def _over_ssh(cls, url: str, timeout: float) -> DockerEngine:
+        """Through this computer's own ssh (its keys, agent and config); a failure says
+        what ssh said."""
+        from dockerlan.engine.ssh_transport import SshAdapter, ssh_client
+
+        adapter = SshAdapter(url, timeout)
+        try:
+            client = ssh_client(adapter, timeout)
+            client.ping()
+        except Exception as exc:  # refused, timed out, closed: the SDK's types vary
+            said = adapter.errors.last()
+            raise EngineError(
+                f"the engine at {url} does not answer ({said or _first_line(exc)})"
             ) from None
         return cls(client)
 

@@ -244,3 +244,8 @@ class Fleet:
 
     def remove_dangling_images(self, label: str) -> None:
         self.build.remove_dangling_images(label)
+
+
+def missing_machines(engine: object) -> dict[str, str]:
+    """The machines of a partial fleet that did not answer, and why; none for one engine."""
+    return dict(engine.missing) if isinstance(engine, Fleet) else {}

@@ -50,6 +50,8 @@ class Matrix:
     pairs: tuple[Pair, ...]
     down: tuple[str, ...] = ()
     """Hosts and procs that are not running, each with its state."""
+    unreachable: tuple[str, ...] = ()
+    """Machines of the lab that did not answer, with the hosts they hold (LabState)."""
 
     @property
     def procs(self) -> list[str]:
@@ -87,6 +89,7 @@ class Matrix:
             shown = ", ".join(f"{p.src}->{p.dst}" for p in self.failures[:20])
             more = f" and {len(self.failures) - 20} more" if len(self.failures) > 20 else ""
             problems.append(f"{len(self.failures)}/{len(self.pairs)} pairs failed: {shown}{more}")
+        problems.extend(self.unreachable)
         if self.down:
             problems.append(f"down: {', '.join(self.down)}")
         raise AssertionError(f"lab {self.lab}: " + "; ".join(problems))
@@ -98,6 +101,7 @@ class Matrix:
             "ok": self.ok,
             "failed": self.failed,
             "down": list(self.down),
+            "unreachable_machines": list(self.unreachable),
         }
 
 
@@ -143,6 +147,7 @@ def ping_matrix(engine: Engine, state: LabState) -> Matrix:
         tuple((h.name, tuple(p.name for p in procs[h.name])) for h in state.hosts),
         tuple(pairs),
         tuple(down),
+        state.unreachable,
     )
 
 

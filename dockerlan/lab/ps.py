@@ -22,6 +22,8 @@ class Row:
     address: str
     state: str
     health: str
+    machine: str = "local"
+    """The machine whose engine runs its host."""
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)
@@ -32,6 +34,8 @@ class Listing:
     rows: tuple[Row, ...]
     unseen: tuple[str, ...]
     """Hosts that could not say how their procs are: not running or not set up."""
+    unreachable: tuple[str, ...] = ()
+    """Machines of the lab that did not answer, with the hosts they hold (LabState)."""
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -41,7 +45,8 @@ class Listing:
 
 
 def listing(state: LabState) -> Listing:
-    return Listing(tuple(rows(state)), tuple(h.name for h in state.hosts if not h.ready))
+    unseen = tuple(h.name for h in state.hosts if not h.ready)
+    return Listing(tuple(rows(state)), unseen, state.unreachable)
 
 
 def rows(state: LabState) -> list[Row]:
@@ -50,6 +55,7 @@ def rows(state: LabState) -> list[Row]:
     plan = plan_lab(state.spec)
     seen = {p.name: (h, p) for h in state.hosts for p in h.procs}
     hosts = {h.name: h for h in state.hosts}
+    machine_of = {h.name: h.machine for h in plan.hosts}
     found = []
     for proc in plan.procs:
         host = hosts.get(proc.host)
@@ -70,12 +76,24 @@ def rows(state: LabState) -> list[Row]:
                 str(proc.address),  # the planned one: a stopped proc keeps it
                 status,
                 health,
+                machine_of.get(proc.host, "local"),
             )
         )
     planned = {p.name for p in plan.procs}
     for name, (host_state, report) in seen.items():
         if name not in planned:
-            found.append(Row("", "", name, host_state.name, report.address, report.state, ""))
+            found.append(
+                Row(
+                    "",
+                    "",
+                    name,
+                    host_state.name,
+                    report.address,
+                    report.state,
+                    "",
+                    host_state.machine,
+                )
+            )
     order = {s.name: i for i, s in enumerate(state.spec.app.services)} if state.spec.app else {}
     return sorted(found, key=lambda r: (order.get(r.service, len(order)), _index(r.proc)))
 

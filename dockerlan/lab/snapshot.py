@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from dockerlan import labels
 from dockerlan.engine import Container, Engine, Network, Volume
+from dockerlan.engine.fleet import missing_machines
 from dockerlan.hostside.data import app_of, shape_of
 from dockerlan.hostside.protocol import APP_FILE, PROCS_FILE
 from dockerlan.lab.parallel import each
@@ -58,14 +59,32 @@ def observe(engine: Engine, lab: str, current: bool = False) -> Snapshot:
         hosts = sorted(snapshot.hosts.items(), key=lambda item: index_of(item[0]))
         app_file = engine.read_file(hosts[0][1].id, APP_FILE)
         app = snapshot.spec.app if app_file is None else app_of(app_file.decode())
+        count = _count(hosts, snapshot.spec.hosts if missing_machines(engine) else 0)
         if app is not None:
-            spec = replace(snapshot.spec, hosts=len(hosts), app=app, layout=())
+            spec = replace(snapshot.spec, hosts=count, app=app, layout=())
         else:
             files = each(lambda item: engine.read_file(item[1].id, PROCS_FILE), hosts)
-            shapes = [shape_of(f.decode()) if f else None for f in files]
+            shapes = _by_index(hosts, [shape_of(f.decode()) if f else None for f in files], count)
             spec = with_shapes(replace(snapshot.spec, app=None), shapes)
         snapshot = replace(snapshot, spec=spec)
     return snapshot
+
+
+def _count(hosts: list[tuple[str, Container]], created: int = 0) -> int:
+    """The lab's size: up to its highest host seen, so that a host removed behind
+    dockerlan's back below it counts as missing. A machine that does not answer cannot
+    say how many hosts it holds: then the size the lab was created at stands as well."""
+    return max(created, len(hosts), *(index_of(name) + 1 for name, _ in hosts))
+
+
+def _by_index(
+    hosts: list[tuple[str, Container]], shapes: list[HostShape | None], count: int
+) -> list[HostShape | None]:
+    """Shapes at their hosts' places, None where a host was not seen."""
+    placed: list[HostShape | None] = [None] * count
+    for (name, _), shape in zip(hosts, shapes, strict=True):
+        placed[index_of(name)] = shape
+    return placed
 
 
 def with_shapes(spec: LabSpec, shapes: list[HostShape | None]) -> LabSpec:

@@ -7,10 +7,12 @@ routes and VXLAN peers and its inner engine's procs; all hosts at once.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from dockerlan import labels
 from dockerlan.engine import Container, Engine, Network, Volume
+from dockerlan.engine.fleet import missing_machines
 from dockerlan.errors import DockerlanError
 from dockerlan.lab.ask import ask
 from dockerlan.lab.parallel import each
@@ -18,7 +20,7 @@ from dockerlan.lab.snapshot import index_of, observe, owned
 from dockerlan.plan import cuts, impair
 from dockerlan.plan.cuts import Cut
 from dockerlan.plan.impair import Impairment
-from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE
+from dockerlan.plan.layout import FLOOD_MAC, LAN_BRIDGE, plan_lab
 from dockerlan.plan.machines import LOCAL
 from dockerlan.plan.spec import LabSpec, is_lab_name
 
@@ -33,6 +35,10 @@ class ProcState:
 
 
 READY = "ready"
+UNREACHABLE = "unreachable"
+"""The state of a host whose machine does not answer: not seen, only planned."""
+MISSING = "missing"
+"""The state of a planned host that its engine does not hold (removed behind our back)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class LabState:
     spec: LabSpec | None
     network: str | None
     hosts: tuple[HostState, ...] = field(default_factory=tuple)
+    missing: Mapping[str, str] = field(default_factory=dict)
+    """Machines of the lab that did not answer, and why: their hosts are UNREACHABLE."""
 
     @property
     def running(self) -> bool:
@@ -86,6 +94,16 @@ class LabState:
         hosts = [h.name for h in self.hosts if not h.ready]
         procs = [p.name for h in self.hosts if h.ready for p in h.procs if p.state != "running"]
         return hosts + procs
+
+    @property
+    def unreachable(self) -> tuple[str, ...]:
+        """One line per machine of the lab that did not answer, naming the hosts it holds."""
+        return tuple(
+            f"machine {machine} of the lab does not answer, so "
+            f"{', '.join(h.name for h in self.hosts if h.machine == machine) or 'no host'} "
+            f"cannot be seen: {why}"
+            for machine, why in self.missing.items()
+        )
 
     @property
     def cuts(self) -> list[Cut]:
@@ -128,8 +146,26 @@ def read_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False)
     )
     if deep:
         hosts = tuple(each(lambda h: _ask(engine, h) if h.state == "running" else h, hosts))
+    missing = missing_machines(engine)
+    if snapshot.spec is not None and hosts and (current or missing):
+        unseen = _unseen(snapshot.spec, missing, {h.name for h in hosts}, current)
+        hosts = tuple(sorted((*hosts, *unseen), key=lambda h: index_of(h.name)))
     network = snapshot.networks[0].name if snapshot.networks else None
-    return LabState(lab, snapshot.spec, network, hosts)
+    return LabState(lab, snapshot.spec, network, hosts, missing)
+
+
+def _unseen(
+    spec: LabSpec, missing: Mapping[str, str], seen: set[str], current: bool
+) -> list[HostState]:
+    """Planned hosts that no engine showed: UNREACHABLE on a machine that does not answer,
+    MISSING (with a current spec) when their engine answers without them."""
+    found = []
+    for h in plan_lab(spec).hosts:
+        if h.name in seen or not (h.machine in missing or current):
+            continue
+        state = UNREACHABLE if h.machine in missing else MISSING
+        found.append(HostState(h.name, h.container, state, str(h.address), machine=h.machine))
+    return found
 
 
 def _ask(engine: Engine, host: HostState) -> HostState:

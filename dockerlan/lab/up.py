@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
@@ -19,7 +20,7 @@ from typing import Literal
 from dockerlan import labels
 from dockerlan.engine import Engine, HostRequest, Machine
 from dockerlan.engine.fleet import Fleet
-from dockerlan.errors import Refused
+from dockerlan.errors import DockerlanError, EngineError, Refused
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
 from dockerlan.lab import images, provision
@@ -31,7 +32,7 @@ from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress, Silent, Steps
 from dockerlan.lab.snapshot import Snapshot, observe
 from dockerlan.lab.waves import start_waves
-from dockerlan.lab.where import deliver_images, join_machines
+from dockerlan.lab.where import deliver_images, join_machines, silent_machines
 from dockerlan.plan import impair, preflight
 from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
@@ -64,12 +65,27 @@ class Ledger:
     def __bool__(self) -> bool:
         return bool(self.containers or self.networks or self.volumes)
 
-    def undo(self, engine: Engine) -> None:
-        """Hosts first (with their inner engines), then their storage and the internet."""
-        each(engine.remove_container, list(self.containers))
-        each(engine.remove_volume, list(self.volumes))
-        for network in self.networks:
-            engine.remove_network(network)
+    def undo(self, engine: Engine) -> int:
+        """Hosts first (with their inner engines), then their storage and the internet.
+        Each removal is tried even when one fails (a machine that stopped answering holds
+        its part): how many were left, for `down` to finish."""
+        left = each(_tried(engine.remove_container), list(self.containers))
+        left += each(_tried(engine.remove_volume), list(self.volumes))
+        left += [_tried(engine.remove_network)(network) for network in self.networks]
+        return sum(left)
+
+
+def _tried(remove: Callable[[str], None]) -> Callable[[str], bool]:
+    """`remove`, answering whether it failed instead of raising."""
+
+    def attempt(ident: str) -> bool:
+        try:
+            remove(ident)
+        except (DockerlanError, OSError):
+            return True
+        return False
+
+    return attempt
 
 
 def ranges_lock(engine: Engine) -> AbstractContextManager[None]:
@@ -113,10 +129,20 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
             apply.owner = request.owner
             apply.make_internet()
         changed = apply.run()
-    except BaseException:
+    except BaseException as failure:
         if ledger:
-            with progress.phase(f"Removing what this run created of lab {spec.name}"):
-                ledger.undo(engine)
+            with progress.phase(f"Removing what this run created of lab {request.name}"):
+                left = ledger.undo(engine)
+            if left:
+                progress.warn(f"{left} of its objects could not be removed", "`dockerlan down`")
+        if isinstance(engine, Fleet) and isinstance(failure, DockerlanError | OSError):
+            silent = silent_machines(engine)
+            if silent:
+                name, why = next(iter(silent.items()))
+                raise EngineError(
+                    f"machine {name} stopped answering during up: {why}",
+                    hint="bring it back, then `dockerlan down` removes what is left",
+                ) from failure
         raise
     if snapshot.spec is None:
         return UpResult(plan, "created")

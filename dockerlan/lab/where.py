@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dockerlan import labels
 from dockerlan.engine import Engine, connect, connect_to
@@ -22,6 +23,9 @@ from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress
 from dockerlan.lab.snapshot import spec_of
 from dockerlan.plan.machines import LOCAL
+
+if TYPE_CHECKING:
+    from dockerlan.lab.machines import MachineState
 from dockerlan.plan.spec import LabSpec
 
 DISCOVERY_TIMEOUT = 5.0
@@ -63,17 +67,13 @@ def fleet_of(machines: Sequence[str], local: DockerEngine, partial: bool = False
     """Every machine's engine, the swarm's manager among them. Each is asked first with
     SURVEY_TIMEOUT, so that a machine that is gone costs seconds, not the engine
     client's two minutes: it fails the call in one line, or with `partial` is left out."""
-    from dockerlan.lab.machines import ask
-
-    states = each(lambda name: ask(find(name)), list(machines))
-    missing = {s.entry.name: s.problem for s in states if s.facts is None}
+    answering, missing = _survey(machines)
     if missing and not partial:
         name, problem = next(iter(missing.items()))
         raise EngineError(
             f"machine {name} of the lab does not answer: {problem}",
             hint="bring it back (or its network), then run the command again",
         )
-    answering = [s for s in states if s.facts is not None]
     engines = dict(
         zip(
             [s.entry.name for s in answering],
@@ -85,6 +85,21 @@ def fleet_of(machines: Sequence[str], local: DockerEngine, partial: bool = False
     fleet = Fleet(engines, managers[0] if managers else machines[0], local)
     fleet.missing = missing
     return fleet
+
+
+def silent_machines(fleet: Fleet) -> dict[str, str]:
+    """The fleet's machines that do not answer now, and why, each asked with
+    SURVEY_TIMEOUT: after a failure, whether a machine has gone is the clearer cause."""
+    return _survey(list(fleet.engines))[1]
+
+
+def _survey(machines: Sequence[str]) -> tuple[list[MachineState], dict[str, str]]:
+    """The machines that answer (with what they say), and those that do not, with why."""
+    from dockerlan.lab.machines import ask
+
+    states = each(lambda name: ask(find(name)), list(machines))
+    missing = {s.entry.name: s.problem for s in states if s.facts is None}
+    return [s for s in states if s.facts is not None], missing
 
 
 def join_machines(fleet: Fleet, progress: Progress) -> None:

@@ -6,13 +6,15 @@ crosses two routers between machines, each host runs where the plan puts it, and
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from labtools import TEST_PREFIX, dl, failing_pairs, in_proc_netns, sh_in
-from machines import SuiteMachine, made_machines
+from labtools import CLI, TEST_PREFIX, dl, failing_pairs, in_proc_netns, sh_in
+from machines import SuiteMachine, made_machines, wait_until_it_answers
 
 LAB = f"{TEST_PREFIX}machines"
 
@@ -185,9 +187,17 @@ def test_a_machine_gone_during_a_lab_is_named_and_the_next_down_finishes(
     client.api.pause(m2.container)
     try:
         status = dl("status", "--name", lab, check=False, timeout=120)
-        assert status.returncode == 1 and "machine m2 of the lab does not answer" in status.stderr
-        matrix = dl("ping-matrix", "--name", lab, check=False, timeout=120)
-        assert matrix.returncode == 1 and "machine m2" in matrix.stderr
+        assert status.returncode == 1
+        assert "machine m2 of the lab does not answer, so h1 cannot be seen" in status.stderr
+        hosts = json.loads(dl("status", "--name", lab, "--json", check=False).stdout)["hosts"]
+        assert [(h["name"], h["machine"], h["state"]) for h in hosts] == [
+            ("h0", "m1", "running"),
+            ("h1", "m2", "unreachable"),
+        ]
+        matrix = dl("ping-matrix", "--name", lab, "--json", check=False, timeout=120)
+        found = json.loads(matrix.stdout)
+        assert matrix.returncode == 1 and (found["ok"], found["failed"]) == (0, 2)
+        assert "h1 (unreachable)" in found["down"], found
         down = dl("down", "--name", lab, check=False, timeout=120)
         assert down.returncode == 1 and "not on m2" in down.stderr, down.stderr
         assert what_is_on(m1, lab)["containers"] == [], "m1's part is removed"
@@ -197,6 +207,61 @@ def test_a_machine_gone_during_a_lab_is_named_and_the_next_down_finishes(
     dl("down", "--name", lab)
     for machine in machines:
         assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_a_machine_stopped_during_up_is_named_and_down_afterwards_removes_everything(
+    client: docker.DockerClient, machines: list[SuiteMachine]
+) -> None:
+    """m2's engine stops while `up` makes the lab (as a computer switched off): `up` fails
+    naming m2 and removes what it can; m2 back, `down` removes the rest."""
+    lab = f"{TEST_PREFIX}machines-cut-off"
+    m1, m2 = machines
+    args = ["up", "--name", lab, "--hosts", "4", "--procs", "2", "--machines", "m1,m2"]
+    making = subprocess.Popen([CLI, *args], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not what_is_on(m2, lab)["containers"]:
+            assert making.poll() is None, "up ended before m2 held any of the lab"
+            assert time.monotonic() < deadline, "up put nothing on m2 in 120 s"
+            time.sleep(0.1)
+        client.api.stop(m2.container, timeout=1)
+        _, stderr = making.communicate(timeout=300)
+    finally:
+        making.kill()
+        client.api.start(m2.container)
+        wait_until_it_answers(m2)
+    assert making.returncode == 1, stderr
+    assert "error: machine m2 stopped answering during up" in stderr, stderr
+    assert what_is_on(m1, lab)["containers"] == [], "what m1 held of it is removed"
+    dl("down", "--name", lab)
+    for machine in machines:
+        assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_a_host_lost_on_a_machine_is_named_missing_and_up_brings_it_back(
+    machines: list[SuiteMachine],
+) -> None:
+    """A machine that comes back without its host (its container removed on it, as a
+    machine reinstalled would): status and the matrix name h1 missing, `up` makes it."""
+    lab = f"{TEST_PREFIX}machines-lost"
+    args = ("--name", lab, "--hosts", "3", "--procs", "1", "--machines", "m1,m2", "--quiet")
+    dl("up", *args)
+    try:
+        machines[1].client().containers.get(f"{lab}-h1").remove(force=True, v=True)
+        status = dl("status", "--name", lab, "--json", check=False)
+        hosts = json.loads(status.stdout)["hosts"]
+        assert status.returncode == 1 and [h["state"] for h in hosts] == [
+            "running",
+            "missing",
+            "running",
+        ]
+        matrix = dl("ping-matrix", "--name", lab, "--json", check=False)
+        assert matrix.returncode == 1 and json.loads(matrix.stdout)["failed"] == 4
+        dl("up", *args)
+        back = json.loads(dl("ping-matrix", "--name", lab, "--json").stdout)
+        assert (back["ok"], back["failed"], back["down"]) == (6, 0, [])
+    finally:
+        dl("down", "--name", lab)
 
 
 def test_the_last_lab_down_gives_back_the_swarm_dockerlan_formed(
