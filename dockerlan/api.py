@@ -19,7 +19,7 @@ import secrets
 import tarfile
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -490,12 +490,32 @@ class Process:
 
 
 def labs(engine: Engine | None = None) -> list[LabState]:
-    """Every lab on the engine, as `status` sees it."""
-    from dockerlan.engine import connect
+    """Every lab on the engine, as `status` sees it; without one, every lab on this
+    computer and on the recorded machines (see `survey` for those that do not answer)."""
+    if engine is None:
+        return survey().labs
     from dockerlan.lab.status import lab_names, read_lab
 
-    engine = engine or connect()
     return [read_lab(engine, name) for name in lab_names(engine)]
+
+
+@dataclass(frozen=True)
+class Survey:
+    labs: list[LabState]
+    silent: dict[str, str]
+    """Recorded machines that did not answer, and why: labs there may be missing."""
+
+
+def survey(deep: bool = True) -> Survey:
+    """Every lab on this computer and on every recorded machine, each read from all of
+    its machines that answer (deep: asking each host, as `status` does)."""
+    from dockerlan.lab.parallel import each
+    from dockerlan.lab.status import read_lab
+    from dockerlan.lab.where import engine_for, lab_names_everywhere
+
+    names, silent = lab_names_everywhere()
+    found = each(lambda name: read_lab(engine_for(name, partial=True), name, deep), names)
+    return Survey(found, silent)
 
 
 def owners(engine: Engine | None = None) -> dict[str, str]:

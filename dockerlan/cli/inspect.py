@@ -148,7 +148,10 @@ def kill(targets: TargetsArgument, name: NameOption = None) -> None:
 def partition(
     groups: Annotated[
         list[str] | None,
-        typer.Argument(help="Groups of hosts or procs, separated by '/': h0,h1 / h2."),
+        typer.Argument(
+            help="Groups of hosts or procs, separated by '/': h0,h1 / h2; over machines, "
+            "a machine's name stands for its hosts: pc1 / pc2."
+        ),
     ] = None,
     name: NameOption = None,
 ) -> None:

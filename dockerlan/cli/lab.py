@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dockerlan.cli import render
@@ -215,12 +216,17 @@ def down(
     quiet: QuietOption = False,
 ) -> None:
     """Remove everything a lab created (found by its labels); safe to run twice."""
-    from dockerlan.api import Lab, labs
+    from dockerlan.api import Lab, survey
 
     if all_labs and name is not None:
         raise PlanError("--all removes every lab: give it without --name")
-    chosen = None if all_labs else lab_name(name)
-    for lab in [state.name for state in labs()] if chosen is None else [chosen]:
+    silent: dict[str, str] = {}
+    if all_labs:
+        found = survey(deep=False)
+        chosen, silent = [state.name for state in found.labs], found.silent
+    else:
+        chosen = [lab_name(name)]
+    for lab in chosen:
         removed = Lab(lab).down()
         if quiet:
             continue
@@ -232,15 +238,24 @@ def down(
             )
         else:
             err.print(f"lab {lab}: nothing to remove")
+    if silent:
+        _name_silent(silent, "its labs are not removed")
+        raise typer.Exit(1)
+
+
+def _name_silent(silent: dict[str, str], what: str) -> None:
+    for machine, why in silent.items():
+        err.print(f"[red]machine {machine} does not answer, so {what}: {escape(why)}[/]")
 
 
 @user_errors
 def list_labs(as_json: JsonOption = False) -> None:
     """The labs on this engine, with their size and state."""
-    from dockerlan.api import labs
+    from dockerlan.api import survey
 
+    found = survey()
     rows = []
-    for state in labs():
+    for state in found.labs:
         spec = state.spec
         rows.append(
             {
@@ -250,17 +265,29 @@ def list_labs(as_json: JsonOption = False) -> None:
                 "mode": str(spec.mode) if spec else None,
                 "internet": str(spec.internet_cidr) if spec else None,
                 "state": state.summary,
+                "machines": list(spec.machines) if spec else [],
             }
         )
     if as_json:
         print(json.dumps(rows))
-        return
+    else:
+        _lab_table(rows)
+    if found.silent:
+        _name_silent(found.silent, "its labs may be missing here")
+        raise typer.Exit(1)
+
+
+def _lab_table(rows: list[dict[str, object]]) -> None:
     table = Table(title="dockerlan labs", title_justify="left")
-    columns = ("lab", "hosts", "procs", "mode", "internet", "state")
+    spread = any(row["machines"] for row in rows)
+    columns = ("lab", "hosts", "procs", "mode", "internet", *("machines",) * spread, "state")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(row[k]) for k in columns))
+        machines = row["machines"]
+        spread_over = ", ".join(machines) if isinstance(machines, list) else ""
+        texts = {**row, "machines": spread_over or "local"}
+        table.add_row(*(str(texts[k]) for k in columns))
     out.print(table)
     hint = "dockerlan status --name LAB" if rows else "start one with `dockerlan up`"
     err.print(f"[dim]{'more about one' if rows else 'no labs here'}: {hint}[/]")

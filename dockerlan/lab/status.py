@@ -122,6 +122,9 @@ class LabState:
         ready = sum(h.ready for h in self.hosts)
         if self.running:
             return "running"
+        if self.missing:
+            silent = ", ".join(self.missing)
+            return f"{ready}/{len(self.hosts)} hosts ready; {silent} does not answer"
         failed = [h.name for h in self.hosts if h.setup.startswith("failed")]
         if failed:
             return f"setup failed on {', '.join(failed)}"

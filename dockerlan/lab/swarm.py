@@ -4,6 +4,7 @@ and given back when the machines' last lab is down."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from ipaddress import IPv4Network
@@ -51,19 +52,35 @@ def ensure(
             swarm.DATA_PORT,
             {labels.SWARM_FORMED: "true"},
         )
-    token, where = member.join_point(manager)
-    for name in plan.join:
-        try:
-            member.join(engines[name], where, token, addresses.get(name))
-        except EngineError as exc:
-            raise Refused(
-                f"machine {name} could not join the swarm at {where}: {exc.message}",
-                hint=f"open between the machines: {swarm.ports_text()}",
-            ) from None
-        if not plan.form:
-            member.label_node(manager, member.node_id(engines[name]), labels.SWARM_JOINED)
-    _wait_ready(manager, len(engines))
+    joined: list[DockerEngine] = []
+    try:
+        token, where = member.join_point(manager)
+        for name in plan.join:
+            try:
+                member.join(engines[name], where, token, addresses.get(name))
+            except EngineError as exc:
+                raise Refused(
+                    f"machine {name} could not join the swarm at {where}: {exc.message}",
+                    hint=f"open between the machines: {swarm.ports_text()}",
+                ) from None
+            joined.append(engines[name])
+            if not plan.form:
+                member.label_node(manager, member.node_id(engines[name]), labels.SWARM_JOINED)
+        _wait_ready(manager, len(engines))
+    except BaseException:
+        _give_back([*joined, *([manager] if plan.form else [])])
+        raise
     return plan
+
+
+def _give_back(machines: list[DockerEngine]) -> None:
+    """A swarm that could not be completed leaves the machines as they were found: those
+    this run joined leave, and the manager leaves a swarm this run formed. Best effort:
+    the failure that led here is the one to report."""
+    for engine in machines:
+        with contextlib.suppress(DockerlanError):
+            member.leave(engine)
+            member.remove_gateway_bridge(engine)
 
 
 def _wait_ready(manager: DockerEngine, count: int) -> None:

@@ -3,7 +3,9 @@ its machines' engines, found from the lab's own labels.
 
 A verb on a lab asks this engine first (one call); a lab it does not hold is
 looked for on every recorded machine at once, each given DISCOVERY_TIMEOUT, so
-that a lab over machines that leave this computer out is found as well.
+that a lab over machines that leave this computer out is found as well. A lab
+whose internet network (where its spec is kept) has gone, as a failed `up` can
+leave it, is still found by what else its label marks, so that `down` finishes.
 """
 
 from __future__ import annotations
@@ -41,26 +43,82 @@ def engine_for(
     if machines:
         return fleet_of(machines, local, partial)
     spec = spec_on(local, name)
-    if spec is None:
-        spec = _spec_on_machines(name)
+    if spec is not None:
+        return fleet_of(spec.machines, local, partial) if spec.machines else local
+    spec, holders = _on_machines(name)
     if spec is not None and spec.machines:
         return fleet_of(spec.machines, local, partial)
+    if holders:  # what a lab left on machines once its internet network had gone
+        return fleet_of([*([LOCAL] if holds_lab(local, name) else []), *holders], local, partial)
     return local
+
+
+def lab_names_everywhere() -> tuple[list[str], dict[str, str]]:
+    """Every lab's name on this engine and on each recorded machine (asked at once, each
+    within DISCOVERY_TIMEOUT), and the machines that did not answer, with why."""
+    from dockerlan.lab.status import lab_names
+
+    def names_on(entry_name: str) -> list[str] | str:
+        try:
+            return lab_names(connect_to(find(entry_name), DISCOVERY_TIMEOUT))
+        except DockerlanError as exc:
+            return exc.message
+
+    found = lab_names(connect())
+    recorded = [e.name for e in entries()[1:]]
+    silent = {}
+    for machine, names in zip(recorded, each(names_on, recorded), strict=True):
+        if isinstance(names, str):
+            silent[machine] = names
+        else:
+            found += names
+    return sorted(set(found)), silent
 
 
 def spec_on(engine: Engine, name: str) -> LabSpec | None:
     return spec_of(engine.networks({labels.LAB: name, labels.ROLE: labels.ROLE_INTERNET}))
 
 
-def _spec_on_machines(name: str) -> LabSpec | None:
-    def look(entry_name: str) -> LabSpec | None:
-        try:
-            return spec_on(connect_to(find(entry_name), DISCOVERY_TIMEOUT), name)
-        except DockerlanError:
-            return None  # a machine that does not answer holds no lab we can use
+def holds_lab(engine: Engine, name: str) -> bool:
+    """Whether the engine holds any object labelled with the lab."""
+    where = {labels.LAB: name}
+    return bool(engine.containers(where) or engine.volumes(where) or engine.networks(where))
 
-    found = each(look, [e.name for e in entries()[1:]])
-    return next((spec for spec in found if spec is not None), None)
+
+def _on_machines(name: str) -> tuple[LabSpec | None, list[str]]:
+    """The lab's spec as a recorded machine holds it, and, if none does, the machines
+    that hold anything of it, with the manager of their swarm (to give it back)."""
+
+    def look(entry_name: str) -> tuple[LabSpec | None, str | None]:
+        """The spec there, or the machine's swarm node if it holds some of the lab."""
+        try:
+            engine = connect_to(find(entry_name), DISCOVERY_TIMEOUT)
+            spec = spec_on(engine, name)
+            holds = spec is None and holds_lab(engine, name)
+            return spec, engine.facts().node if holds else None
+        except DockerlanError:
+            return None, None  # a machine that does not answer holds no lab we can use
+
+    recorded = [e.name for e in entries()[1:]]
+    found = dict(zip(recorded, each(look, recorded), strict=True))
+    spec = next((spec for spec, _ in found.values() if spec is not None), None)
+    holders = {machine: node for machine, (_, node) in found.items() if node is not None}
+    if spec is not None or not holders:
+        return spec, []
+    nodes = {node for node in holders.values() if node}
+    managers = [m for m in recorded if m not in holders and nodes and _manages(m, nodes)]
+    return None, [*holders, *managers[:1]]
+
+
+def _manages(machine: str, nodes: set[str]) -> bool:
+    """Whether the machine manages a swarm with one of these nodes in it."""
+    from dockerlan.engine import swarm_member as member
+
+    try:
+        engine = connect_to(find(machine), DISCOVERY_TIMEOUT)
+        return engine.facts().manager and bool(nodes & {n["ID"] for n in member.nodes(engine)})
+    except DockerlanError:
+        return False
 
 
 def fleet_of(machines: Sequence[str], local: DockerEngine, partial: bool = False) -> Fleet:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from dockerlan.errors import PlanError
-from dockerlan.plan.layout import LabPlan
+from dockerlan.plan.layout import HostPlan, LabPlan, ProcPlan
 
 HOST_ITSELF = "-"
 
@@ -75,16 +75,27 @@ class Member:
 
 
 def members(plan: LabPlan, names: tuple[str, ...]) -> list[Member]:
-    """What a group stands for: a host and its procs, or single procs (or replicas)."""
+    """What a group stands for: a host and its procs, single procs (or replicas), or,
+    in a lab over machines, a machine's name for every host it runs."""
     found: list[Member] = []
     for name in names:
-        host, proc = plan.find(name)
-        if proc is not None:
-            found.append(Member(host.name, proc.name, proc.address))
-        else:
-            found.append(Member(host.name, HOST_ITSELF, host.address))
-            found += [Member(host.name, p.name, p.address) for p in host.procs]
+        for host, proc in _named(plan, name):
+            if proc is not None:
+                found.append(Member(host.name, proc.name, proc.address))
+            else:
+                found.append(Member(host.name, HOST_ITSELF, host.address))
+                found += [Member(host.name, p.name, p.address) for p in host.procs]
     return found
+
+
+def _named(plan: LabPlan, name: str) -> list[tuple[HostPlan, ProcPlan | None]]:
+    """A host, proc or replica first; a machine of the lab when nothing else has the name."""
+    try:
+        return [plan.find(name)]
+    except PlanError:
+        if name not in plan.spec.machines:
+            raise
+    return [(host, None) for host in plan.hosts if host.machine == name]
 
 
 def check(plan: LabPlan, groups: tuple[tuple[str, ...], ...]) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from labtools import dl
+from labtools import TEST_PREFIX, dl
 from machines import SuiteMachine, made_machines
 
 
@@ -100,6 +101,84 @@ def test_a_machine_in_a_swarm_says_so(machines: list[SuiteMachine], config: Path
     finally:
         engine.swarm.leave(force=True)
     assert listing()[1]["m1"]["swarm"] == "inactive", "the control: out of it again"
+
+
+OVER_TWO = ("--hosts", "2", "--procs", "1", "--machines", "m1,m2")
+
+
+def record(*machines: SuiteMachine) -> None:
+    for machine in machines:
+        dl("machines", "add", machine.name, "--engine", machine.url, "--address", machine.address)
+
+
+def held(machine: SuiteMachine, lab: str) -> list[str]:
+    """Everything of the lab on the machine, and any swarm it is in."""
+    engine = machine.client()
+    flt = {"label": [f"io.dockerlan.lab={lab}"]}
+    things = [c["Names"][0].lstrip("/") for c in engine.api.containers(all=True, filters=flt)]
+    things += [n.name for n in engine.networks.list(filters=flt)]
+    things += [v.name for v in engine.volumes.list(filters=flt)]
+    swarm = engine.info()["Swarm"]["LocalNodeState"]
+    return things + ([f"swarm {swarm}"] if swarm != "inactive" else [])
+
+
+def errors_of(run: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in run.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_closed_swarm_port_is_one_line_before_anything_is_made(
+    machines: list[SuiteMachine], config: Path, client: docker.DockerClient
+) -> None:
+    """m1 forms the swarm; its management port refuses m2 (a firewall's reset). `up`
+    fails in one line naming m2 and the ports, and leaves nothing, not even the swarm it
+    formed. The control: the port open again, the same `up` works."""
+    m1, m2 = machines
+    record(m1, m2)
+    lab = f"{TEST_PREFIX}closed-port"
+    rule = ["INPUT", "-p", "tcp", "--dport", "2377", "-s", m2.address]
+    rule += ["-j", "REJECT", "--reject-with", "tcp-reset"]
+    firewall(client, m1, "-I", *rule)
+    try:
+        run = dl("up", "--name", lab, *OVER_TWO, check=False, timeout=180)
+        assert run.returncode == 1, run.stderr
+        assert len(errors_of(run)) == 1, run.stderr
+        assert "machine m2 could not join the swarm" in run.stderr
+        assert "2377/tcp (swarm management)" in run.stderr
+        assert held(m1, lab) == [] and held(m2, lab) == []
+    finally:
+        firewall(client, m1, "-D", *rule)
+    try:
+        dl("up", "--name", lab, *OVER_TWO, "--quiet")
+    finally:
+        dl("down", "--name", lab)
+    assert held(m1, lab) == [] and held(m2, lab) == []
+
+
+def test_machines_in_two_swarms_are_one_line_before_anything_is_made(
+    machines: list[SuiteMachine], config: Path
+) -> None:
+    m1, m2 = machines
+    record(m1, m2)
+    lab = f"{TEST_PREFIX}two-swarms"
+    for machine in machines:
+        machine.client().swarm.init(
+            advertise_addr=machine.address, data_path_port=4790, default_addr_pool=["10.250.0.0/16"]
+        )
+    try:
+        run = dl("up", "--name", lab, "--hosts", "2", "--machines", "m1,m2", check=False)
+        assert run.returncode == 1 and len(errors_of(run)) == 1, run.stderr
+        assert "different swarms" in run.stderr, run.stderr
+        assert [t for t in held(m1, lab) if "swarm" not in t] == []
+        assert [t for t in held(m2, lab) if "swarm" not in t] == []
+    finally:
+        for machine in machines:
+            machine.client().swarm.leave(force=True)
+
+
+def firewall(client: docker.DockerClient, machine: SuiteMachine, *rule: str) -> None:
+    """An iptables rule in the machine's own network namespace (its container's)."""
+    done = client.containers.get(machine.container).exec_run(["iptables", *rule])
+    assert done.exit_code == 0, done.output
 
 
 def test_the_users_own_machines_file_is_not_touched_by_these_tests(config: Path) -> None:

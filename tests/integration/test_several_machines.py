@@ -43,7 +43,9 @@ def what_is_on(machine: SuiteMachine, lab: str) -> dict[str, list[str]]:
     engine = machine.client()
     flt = {"label": [f"io.dockerlan.lab={lab}"]}
     return {
-        "containers": [c.name for c in engine.containers.list(all=True, filters=flt)],
+        "containers": [  # names from the listing alone: one may go while it is read
+            c["Names"][0].lstrip("/") for c in engine.api.containers(all=True, filters=flt)
+        ],
         "networks": [n.name for n in engine.networks.list(filters=flt)],
         "volumes": [v.name for v in engine.volumes.list(filters=flt)],
     }
@@ -91,10 +93,14 @@ def test_a_tcp_transfer_between_machines_arrives_intact(lab: str) -> None:
     assert got == sent
 
 
-def test_a_partition_between_the_machines_hosts_cuts_exactly_the_pairs_across(lab: str) -> None:
+@pytest.mark.parametrize("groups", [["h0,h2", "/", "h1,h3"], ["m1", "/", "m2"]])
+def test_a_partition_between_the_machines_hosts_cuts_exactly_the_pairs_across(
+    lab: str, groups: list[str]
+) -> None:
+    """By the hosts' names, and by the machines' (each standing for its hosts)."""
     whole = failing_pairs(lab)
     assert whole == set(), "the control: whole before the cut"
-    dl("partition", "--name", lab, "h0,h2", "/", "h1,h3")  # m1's hosts / m2's hosts
+    dl("partition", "--name", lab, *groups)
     try:
         status = json.loads(dl("status", "--name", lab, "--json").stdout)
         side = {p["name"]: h["machine"] for h in status["hosts"] for p in h["procs"]}
@@ -198,6 +204,11 @@ def test_a_machine_gone_during_a_lab_is_named_and_the_next_down_finishes(
         found = json.loads(matrix.stdout)
         assert matrix.returncode == 1 and (found["ok"], found["failed"]) == (0, 2)
         assert "h1 (unreachable)" in found["down"], found
+        listed = dl("ls", "--json", check=False, timeout=120)
+        assert listed.returncode == 1 and "machine m2 does not answer" in listed.stderr
+        row = next(r for r in json.loads(listed.stdout) if r["lab"] == lab)
+        assert (row["machines"], row["hosts"]) == (["m1", "m2"], 2)
+        assert row["state"] == "1/2 hosts ready; m2 does not answer"
         down = dl("down", "--name", lab, check=False, timeout=120)
         assert down.returncode == 1 and "not on m2" in down.stderr, down.stderr
         assert what_is_on(m1, lab)["containers"] == [], "m1's part is removed"
@@ -264,11 +275,21 @@ def test_a_host_lost_on_a_machine_is_named_missing_and_up_brings_it_back(
         dl("down", "--name", lab)
 
 
+def test_ls_lists_a_lab_over_machines_with_its_machines(lab: str) -> None:
+    rows = {r["lab"]: r for r in json.loads(dl("ls", "--json").stdout)}
+    assert (rows[lab]["machines"], rows[lab]["hosts"], rows[lab]["procs"]) == (["m1", "m2"], 4, 12)
+    assert rows[lab]["state"] == "running"
+
+
 def test_the_last_lab_down_gives_back_the_swarm_dockerlan_formed(
-    lab: str, machines: list[SuiteMachine]
+    lab: str, machines: list[SuiteMachine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """By `down --all` on a computer whose own engine is m1: every lab on it and on the
+    recorded machines goes (the suite's labs on this computer are not in its sight)."""
     assert all(m.client().info()["Swarm"]["LocalNodeState"] == "active" for m in machines)
-    dl("down", "--name", lab)
+    monkeypatch.setenv("DOCKER_HOST", machines[0].url)
+    gone = dl("down", "--all")
+    assert f"lab {lab}: removed 4 containers" in gone.stderr, gone.stderr
     for machine in machines:
         engine = machine.client()
         assert engine.info()["Swarm"]["LocalNodeState"] == "inactive", machine.name

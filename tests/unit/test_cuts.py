@@ -46,3 +46,28 @@ def test_the_cuts_go_to_the_hosts_and_come_back_alike() -> None:
     standing = [Cut(1, (("h0", "h1"), ("h2",))), Cut(3, (("p0",), ("p1",)))]
     assert cuts.from_json(cuts.to_json(standing)) == standing
     assert cuts.from_json("") == [] and str(standing[0]) == "h0,h1 / h2"
+
+
+SPREAD = plan_lab(
+    LabSpec(
+        name="t",
+        hosts=4,
+        procs=1,
+        internet_cidr=IPv4Network("11.0.0.0/24"),
+        machines=("pc1", "pc2"),
+    )
+)
+
+
+def test_a_machines_name_stands_for_every_host_it_runs() -> None:
+    by_machine = cuts.drops(SPREAD, [Cut(1, (("pc1",), ("pc2",)))])
+    by_hosts = cuts.drops(SPREAD, [Cut(1, (("h0", "h2"), ("h1", "h3")))])
+    assert by_machine == by_hosts
+    assert by_machine["h0"], "the control: the cut drops something"
+
+
+def test_a_machine_is_no_name_in_a_lab_on_one_computer_nor_one_the_lab_lacks() -> None:
+    with pytest.raises(PlanError, match="'pc1' is neither"):
+        cuts.check(PLAN, (("pc1",), ("h2",)))
+    with pytest.raises(PlanError, match="'pc9' is neither"):
+        cuts.check(SPREAD, (("pc9",), ("h2",)))

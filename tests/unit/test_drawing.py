@@ -537,3 +537,46 @@ def test_dot_overlay_renders_with_graphviz_procs_and_hosts_in_order(hosts: int, 
         g.findtext(f"{SVG_NS}title") for g in root.iter(f"{SVG_NS}g") if g.get("class") == "edge"
     ]
     assert {f"{h.name}--vxlan" for h in plan.hosts} <= set(edges)
+
+
+SPREAD = plan_lab(LabSpec(name="t", hosts=4, procs=1, machines=("pc1", "pc-2")))
+
+
+def test_a_lab_over_machines_is_drawn_in_text_a_machine_above_its_hosts() -> None:
+    lines = draw_text(SPREAD, 100).splitlines()
+    heads = [i for i, line in enumerate(lines) if "┄┄ machine" in line]
+    assert [lines[i].strip("║ ") for i in heads] == ["┄┄ machine pc1 ┄┄", "┄┄ machine pc-2 ┄┄"]
+    first, second = "\n".join(lines[heads[0] : heads[1]]), "\n".join(lines[heads[1] :])
+    assert "host h0" in first and "host h2" in first and "host h1" not in first
+    assert "host h1" in second and "host h3" in second
+    assert "internet: Swarm overlay across pc1, pc-2" in "\n".join(lines)
+    assert "┄┄ machine" not in draw_text(lab(4, 1)), "the control: one computer, no machines"
+
+
+def test_a_lab_over_machines_is_drawn_in_svg_with_a_frame_per_machine() -> None:
+    svg = to_svg(SPREAD)
+    root = ET.fromstring(svg)
+    names = [t.text for t in root.iter(f"{SVG_NS}text") if t.get("class") == "machine"]
+    frames = [r for r in root.iter(f"{SVG_NS}rect") if r.get("class") == "machine"]
+    assert names == ["machine pc1", "machine pc-2"] and len(frames) == 2
+    hosts = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "host"]
+    top_of = {g.get("id"): _host_top(g) for g in hosts}
+    y0, y1 = (float(str(f.get("y"))) for f in frames)
+    assert y0 < top_of["h0"] == top_of["h2"] < y1 < top_of["h1"] == top_of["h3"]
+    assert 'class="machine"' not in to_svg(lab(4, 1)), "the control: one computer, no frames"
+
+
+def _host_top(group: ET.Element) -> float:
+    return min(float(str(r.get("y"))) for r in group.iter(f"{SVG_NS}rect"))
+
+
+def test_a_lab_over_machines_is_a_mermaid_subgraph_and_a_dot_cluster_per_machine() -> None:
+    mermaid = to_mermaid(SPREAD)
+    pc1 = mermaid.split('subgraph machine_pc1["machine pc1"]')[1].split("end")[0]
+    pc2 = mermaid.split('subgraph machine_pc_2["machine pc-2"]')[1].split("end")[0]
+    assert all(f"{h}[" in pc1 for h in ("h0", "h2")) and "h1[" not in pc1
+    assert all(f"{h}[" in pc2 for h in ("h1", "h3")) and "h0[" not in pc2
+    dot = to_dot(SPREAD)
+    assert dot.index("cluster_machine_pc1") < dot.index("cluster_h0") < dot.index("cluster_h2")
+    assert dot.index("cluster_machine_pc_2") < dot.index("cluster_h1") < dot.index("cluster_h3")
+    assert "subgraph machine" not in to_mermaid(lab(4, 1)), "the control: one computer"

@@ -21,6 +21,14 @@ def lab_title(plan: LabPlan, times: str) -> str:
     return f"lab {spec.name}: {hosts} {times} {procs}, {spec.mode} mode"
 
 
+def internet_text(plan: LabPlan, bridge: str = "internet bridge (the PC) {gateway}") -> str:
+    """What the internet is: the PC's bridge on one computer (as `bridge` words it), the
+    swarm's overlay across machines (its gateway address is then no computer's)."""
+    if plan.spec.machines:
+        return f"internet: Swarm overlay across {', '.join(plan.spec.machines)}"
+    return bridge.format(gateway=plan.gateway)
+
+
 def box_texts(host: HostPlan, overlay: bool) -> list[str]:
     """Top to bottom as wired: br0 faces the procs, (vxlan0 then) eth0 faces the internet."""
     br0, eth0 = f"br0 {host.bridge}/{host.lan.prefixlen}", f"eth0 {host.address}"
@@ -40,3 +48,22 @@ def even_rows(items: Sequence[T], most: int) -> list[Sequence[T]]:
     count = math.ceil(len(items) / most)
     size = math.ceil(len(items) / count)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def by_machine(plan: LabPlan) -> list[tuple[str | None, tuple[HostPlan, ...]]]:
+    """The hosts grouped by the machine that runs them, in the lab's order of machines;
+    one group without a name for a lab on one computer."""
+    if not plan.spec.machines:
+        return [(None, plan.hosts)]
+    order = [*plan.spec.machines, *(h.machine for h in plan.hosts)]
+    machines = [m for m in dict.fromkeys(order) if any(h.machine == m for h in plan.hosts)]
+    return [(m, tuple(h for h in plan.hosts if h.machine == m)) for m in machines]
+
+
+def machine_rows(plan: LabPlan, most: int) -> list[tuple[str | None, Sequence[HostPlan]]]:
+    """Rows of at most `most` hosts, a machine's hosts in rows of their own, each row with
+    its machine's name on the first row of that machine (None on the others)."""
+    rows: list[tuple[str | None, Sequence[HostPlan]]] = []
+    for machine, hosts in by_machine(plan):
+        rows += [(machine if i == 0 else None, row) for i, row in enumerate(even_rows(hosts, most))]
+    return rows

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from dockerlan.plan.drawing.boxes import box_texts, lab_title
+from dockerlan.plan.drawing.boxes import box_texts, by_machine, internet_text, lab_title
 from dockerlan.plan.layout import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 
 def to_mermaid(plan: LabPlan) -> str:
     """A Mermaid flowchart for Markdown pages: procs on top, hosts, then the internet."""
-    gateway = f"internet bridge (the PC) {plan.gateway}"
+    gateway = internet_text(plan)
     lines = [
         "flowchart TB",
         f"    internet[{_mermaid_label(gateway, str(plan.spec.internet_cidr))}]:::internet",
     ]
     if plan.overlay:
         lines.append(f"    vxlan([{_mermaid_label(*_lan_texts(plan))}]):::vxlan")
-    for host in plan.hosts:
-        lines.append(f"    {host.name}[{_mermaid_label(*_node_texts(host, plan.overlay))}]:::host")
-        lines += [
-            f"    {p.name}[{_mermaid_label(p.name, str(p.address))}]:::proc" for p in host.procs
-        ]
+    for machine, hosts in by_machine(plan):
+        indent = "    " if machine is None else "        "
+        if machine is not None:
+            lines.append(
+                f"    subgraph machine_{_id(machine)}[{_mermaid_label(f'machine {machine}')}]"
+            )
+        for host in hosts:
+            texts = _node_texts(host, plan.overlay)
+            lines.append(f"{indent}{host.name}[{_mermaid_label(*texts)}]:::host")
+            lines += [
+                f"{indent}{p.name}[{_mermaid_label(p.name, str(p.address))}]:::proc"
+                for p in host.procs
+            ]
+        if machine is not None:
+            lines.append("    end")
     for host in plan.hosts:
         lines += [f"    {p.name} --- {host.name}" for p in host.procs]
     lines += [f"    {host.name} --- internet" for host in plan.hosts]
@@ -55,31 +65,50 @@ def _mermaid_label(*parts: str) -> str:
 def to_dot(plan: LabPlan) -> str:
     """A Graphviz graph (`dot -Tsvg`), one cluster per host holding the host and its procs."""
     title = _dot_label(lab_title(plan, "x"))
-    internet = [f"internet bridge (the PC) {plan.gateway}", str(plan.spec.internet_cidr)]
+    internet = [internet_text(plan), str(plan.spec.internet_cidr)]
     lines = [
         "graph lab {",
         f'    graph [label={title}, labelloc=t, ordering=in, fontname="Helvetica"];',
         '    node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
         "    " + _dot_node("internet", internet, '"#2d3748", fontcolor="#ffffff"'),
     ]
-    for host in plan.hosts:
-        lan = f"slice {host.slice} of LAN {host.lan}" if plan.overlay else f"LAN {host.lan}"
+    for machine, hosts in by_machine(plan):
+        clusters = [line for host in hosts for line in _dot_host(host, plan.overlay)]
+        if machine is None:
+            lines += clusters
+            continue
         lines += [
-            f"    subgraph cluster_{host.name} {{",
-            f"        label={_dot_label(f'{host.name} {lan}')};",
-            "        " + _dot_node(host.name, _node_texts(host, plan.overlay), '"#ebf4ff"'),
-            *(
-                "        " + _dot_node(p.name, [p.name, str(p.address)], '"#fffaf0"')
-                for p in host.procs
-            ),
-            *(f"        {p.name} -- {host.name};" for p in host.procs),
-            *(_dot_in_order(host) if plan.overlay else []),
+            f"    subgraph cluster_machine_{_id(machine)} {{",
+            f'        label={_dot_label(f"machine {machine}")}; style=dashed; color="#718096";',
+            *("    " + line for line in clusters),
             "    }",
         ]
     lines += [f"    {host.name} -- internet;" for host in plan.hosts]
     if plan.overlay:
         lines += _dot_vxlan(plan)
     return "\n".join([*lines, "}"]) + "\n"
+
+
+def _dot_host(host: HostPlan, overlay: bool) -> list[str]:
+    """One cluster: the host and its procs."""
+    lan = f"slice {host.slice} of LAN {host.lan}" if overlay else f"LAN {host.lan}"
+    return [
+        f"    subgraph cluster_{host.name} {{",
+        f"        label={_dot_label(f'{host.name} {lan}')}; style=solid; color=black;",
+        "        " + _dot_node(host.name, _node_texts(host, overlay), '"#ebf4ff"'),
+        *(
+            "        " + _dot_node(p.name, [p.name, str(p.address)], '"#fffaf0"')
+            for p in host.procs
+        ),
+        *(f"        {p.name} -- {host.name};" for p in host.procs),
+        *(_dot_in_order(host) if overlay else []),
+        "    }",
+    ]
+
+
+def _id(machine: str) -> str:
+    """A machine's name as an identifier of Mermaid and DOT (its '-' becomes '_')."""
+    return machine.replace("-", "_")
 
 
 def _dot_vxlan(plan: LabPlan) -> list[str]:

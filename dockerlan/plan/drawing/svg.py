@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from dockerlan.plan.drawing.boxes import box_texts, even_rows, lab_title
+from dockerlan.plan.drawing.boxes import box_texts, internet_text, lab_title, machine_rows
 from dockerlan.plan.layout import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 PROC_W, PROC_H, PROC_GAP = 100, 36, 10
@@ -28,6 +28,8 @@ BAND, BAND_DROP = 44, 20
 """Overlay only: room under each internet bar for the VXLAN band, and the band's depth."""
 LEFT, TOP, BOTTOM, RIGHT = 40, 52, 40, 24
 HOSTS_PER_ROW = 6
+MACHINE_ROOM = 36
+"""Over machines: room above each machine's rows for its frame's name."""
 TITLE_EM, CAPTION_EM = 10.0, 8.0
 """Generous widths in px of one character of the title (16px bold) and captions (13px)."""
 
@@ -43,6 +45,8 @@ text.name { font-weight: bold; }
 line.lan { stroke: #c05621; stroke-width: 1.5; }
 line.link { stroke: #4a5568; stroke-width: 2; }
 rect.internet { fill: #2d3748; }
+rect.machine { fill: none; stroke: #718096; stroke-width: 1.5; stroke-dasharray: 6 4; }
+text.machine { font-size: 13px; font-weight: bold; text-anchor: start; fill: #4a5568; }
 """
 OVERLAY_STYLE = """text.vxlan { font-size: 13px; text-anchor: start; fill: #2f855a;
              font-weight: bold; }
@@ -53,7 +57,9 @@ line.vxlan { stroke: #2f855a; stroke-width: 2.5; stroke-dasharray: 8 5; }
 
 def to_svg(plan: LabPlan) -> str:
     """A standalone picture for docs and slides; each host and proc is a <g> named by id."""
-    rows = even_rows(plan.hosts, HOSTS_PER_ROW)
+    grouped = machine_rows(plan, HOSTS_PER_ROW)
+    rows = [row for _, row in grouped]
+    top = TOP + (MACHINE_ROOM if plan.spec.machines else 0)
     tower = max(_tower_height(len(h.procs)) for h in plan.hosts)
     host_h = _host_height(plan.overlay)
     band = BAND if plan.overlay else 0
@@ -69,13 +75,17 @@ def to_svg(plan: LabPlan) -> str:
         LEFT + math.ceil(len(title) * TITLE_EM),
         LEFT + math.ceil(len(vxlan_label) * CAPTION_EM) if plan.overlay else 0,
     )
-    height = TOP + len(rows) * row_h - ROW_GAP + BOTTOM
+    height = top + len(rows) * row_h - ROW_GAP + BOTTOM
     body: list[str] = []
     bars: list[int] = []
     for r, row in enumerate(rows):
-        host_y = TOP + r * row_h + tower + BUS_DROP
+        host_y = top + r * row_h + tower + BUS_DROP
         bar_y = host_y + host_h + LINK
         bars.append(bar_y)
+        if grouped[r][0] is not None:
+            count = next((k for k in range(r + 1, len(rows)) if grouped[k][0]), len(rows)) - r
+            frame = (top + r * row_h, count * row_h - band)
+            body += _machine_frame(str(grouped[r][0]), *frame, columns)
         for k, host in enumerate(row):
             cx = LEFT + k * CELL_W + CELL_W // 2
             body += _svg_host(host, cx, host_y, bar_y, plan.overlay)
@@ -84,7 +94,7 @@ def to_svg(plan: LabPlan) -> str:
         body.append(_rect(LEFT - 20, bars[0], BAR_H, bars[-1] - bars[0] + BAR_H, "internet"))
     if plan.overlay:
         body += _vxlan_band(rows, bars, columns, vxlan_label)
-    caption = f"internet bridge (the PC) {plan.gateway} · {plan.spec.internet_cidr}"
+    caption = f"{internet_text(plan)} · {plan.spec.internet_cidr}"
     body.append(_text(LEFT - 20, bars[-1] + BAR_H + band + 22, caption, "caption"))
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -95,6 +105,18 @@ def to_svg(plan: LabPlan) -> str:
         _text(LEFT - 20, 30, title, "title"),
     ]
     return "\n".join([*head, *body, "</svg>"]) + "\n"
+
+
+def _machine_frame(machine: str, row_top: int, tall: int, columns: int) -> list[str]:
+    """A dashed frame around one machine's rows of hosts (`tall` from their top to the
+    last one's VXLAN band), down to above their internet bar (the internet is what the
+    machines share), its name on its top edge."""
+    y = row_top - MACHINE_ROOM // 2
+    height = tall - ROW_GAP - BAR_H - LINK // 2 + MACHINE_ROOM // 2
+    return [
+        _rect(LEFT - 10, y, columns * CELL_W + 4, height, "machine", rx=10),
+        _text(LEFT, y - 6, f"machine {machine}", "machine"),
+    ]
 
 
 def _host_height(overlay: bool) -> int:

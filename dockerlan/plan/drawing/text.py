@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from dockerlan.plan.drawing.boxes import box_texts, even_rows, lab_title
+from dockerlan.plan.drawing.boxes import box_texts, internet_text, lab_title, machine_rows
 from dockerlan.plan.layout import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 MAX_PROCS_SHOWN = 6
@@ -80,17 +80,19 @@ def _host_block(host: HostPlan, width: int, overlay: bool) -> list[str]:
 
 def _picture(plan: LabPlan, block: int, width: int) -> list[str]:
     """Rows of host columns, each row on its internet bar, the bars joined on the left."""
-    rows = even_rows(plan.hosts, max(1, (width - MARGIN + GAP) // (block + GAP)))
+    rows = machine_rows(plan, max(1, (width - MARGIN + GAP) // (block + GAP)))
     lines: list[str] = []
-    for r, row in enumerate(rows):
+    for r, (machine, row) in enumerate(rows):
         side = "║".ljust(MARGIN) if r > 0 else " " * MARGIN
+        if machine is not None:
+            lines.append(f"{side}┄┄ machine {machine} ┄┄")
         blocks = [_host_block(h, block, plan.overlay) for h in row]
         height = max(len(b) for b in blocks)
         blocks = [[" " * block] * (height - len(b)) + b for b in blocks]
         for i in range(height):
             lines.append((side + (" " * GAP).join(b[i] for b in blocks)).rstrip())
         lines.append(_bar(len(row), block, r, len(rows)))
-    label = f"internet bridge {plan.gateway} ({plan.spec.internet_cidr})"
+    label = f"{internet_text(plan, 'internet bridge {gateway}')} ({plan.spec.internet_cidr})"
     if len(lines[-1]) + 1 + len(label) <= width:
         lines[-1] += " " + label
     else:
