@@ -111,7 +111,7 @@ def wait_until_it_answers(machine: SuiteMachine) -> None:
     deadline = time.monotonic() + READY_SECONDS
     while True:
         try:
-            machine.client().ping()
+            machine.client().info()  # answers once its swarm part has started too
             return
         except docker.errors.DockerException:
             if time.monotonic() > deadline:

@@ -60,16 +60,43 @@ def join(engine: DockerEngine, where: str, token: str, address: str | None) -> N
         raise EngineError(str(exc.explanation or exc)) from None
 
 
+LEAVE_ATTEMPTS = 3
+"""A machine whose engine restarted a moment ago can time out leaving (seen: `context
+deadline exceeded`, then the next try left in a second)."""
+
+
 def leave(engine: DockerEngine) -> None:
-    try:
-        engine.api.leave_swarm(force=True)
-    except docker.errors.APIError as exc:
-        if "not part of a swarm" not in str(exc.explanation or exc):
-            raise _engine_error("leave the swarm", exc) from None
+    for attempt in range(1, LEAVE_ATTEMPTS + 1):
+        try:
+            engine.api.leave_swarm(force=True)
+            return
+        except docker.errors.APIError as exc:
+            said = str(exc.explanation or exc)
+            if "not part of a swarm" in said:
+                return
+            if "deadline exceeded" not in said or attempt == LEAVE_ATTEMPTS:
+                raise _engine_error("leave the swarm", exc) from None
 
 
 GATEWAY_BRIDGE = "docker_gwbridge"
 """The bridge Docker makes on a machine when it joins a swarm; it outlives the swarm."""
+
+
+def make_gateway_bridge(engine: DockerEngine, subnet: IPv4Network) -> None:
+    """Made before the engine forms or joins a swarm (Docker then uses it as it is), on
+    a subnet of dockerlan's choice; left as it is where one exists."""
+    if engine.api.networks(names=[GATEWAY_BRIDGE]):
+        return
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet))])
+    options = {
+        "com.docker.network.bridge.name": GATEWAY_BRIDGE,
+        "com.docker.network.bridge.enable_icc": "false",
+        "com.docker.network.bridge.enable_ip_masquerade": "true",
+    }
+    try:
+        engine.api.create_network(GATEWAY_BRIDGE, driver="bridge", ipam=ipam, options=options)
+    except docker.errors.APIError as exc:
+        raise _engine_error(f"make {GATEWAY_BRIDGE} on {subnet}", exc) from None
 
 
 def remove_gateway_bridge(engine: DockerEngine) -> None:

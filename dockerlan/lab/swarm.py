@@ -19,6 +19,8 @@ from dockerlan.plan import swarm
 from dockerlan.plan.layout import HostPlan, LabPlan
 from dockerlan.plan.swarm import MemberView, SwarmPlan
 
+FORMED_LABELS = {labels.SWARM_FORMED: "true"}
+"""On a swarm dockerlan formed: it is dockerlan's to dissolve when its last lab is down."""
 READY_SECONDS = 60.0
 """How long the members may take to be seen ready by the manager."""
 
@@ -44,18 +46,20 @@ def ensure(
     """Every machine a member of one swarm, all seen ready by its manager."""
     plan = swarm.plan_swarm(members(engines))
     manager = engines[plan.manager]
-    if plan.form:
-        member.init(
-            manager,
-            addresses.get(plan.manager),
-            swarm.address_pool(taken),
-            swarm.DATA_PORT,
-            {labels.SWARM_FORMED: "true"},
-        )
-    joined: list[DockerEngine] = []
+    pool = swarm.address_pool(taken)
+    bridge = swarm.gateway_bridge_subnet(pool)
+    touched: list[DockerEngine] = []
     try:
+        if plan.form:
+            touched.append(manager)
+            member.make_gateway_bridge(manager, bridge)
+            member.init(
+                manager, addresses.get(plan.manager), pool, swarm.DATA_PORT, FORMED_LABELS
+            )
         token, where = member.join_point(manager)
         for name in plan.join:
+            touched.append(engines[name])
+            member.make_gateway_bridge(engines[name], bridge)
             try:
                 member.join(engines[name], where, token, addresses.get(name))
             except EngineError as exc:
@@ -63,20 +67,20 @@ def ensure(
                     f"machine {name} could not join the swarm at {where}: {exc.message}",
                     hint=f"open between the machines: {swarm.ports_text()}",
                 ) from None
-            joined.append(engines[name])
             if not plan.form:
                 member.label_node(manager, member.node_id(engines[name]), labels.SWARM_JOINED)
         _wait_ready(manager, len(engines))
     except BaseException:
-        _give_back([*joined, *([manager] if plan.form else [])])
+        _give_back(touched)
         raise
     return plan
 
 
 def _give_back(machines: list[DockerEngine]) -> None:
     """A swarm that could not be completed leaves the machines as they were found: those
-    this run joined leave, and the manager leaves a swarm this run formed. Best effort:
-    the failure that led here is the one to report."""
+    this run joined (or tried to) leave, and so does the manager of a swarm this run
+    formed, each without the bridge joining made. Best effort: the failure that led here
+    is the one to report."""
     for engine in machines:
         with contextlib.suppress(DockerlanError):
             member.leave(engine)

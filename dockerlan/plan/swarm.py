@@ -117,6 +117,14 @@ def address_pool(taken: list[IPv4Network]) -> IPv4Network:
     )
 
 
+def gateway_bridge_subnet(pool: IPv4Network) -> IPv4Network:
+    """The subnet of docker_gwbridge, the bridge a machine makes when it joins a swarm:
+    the swarm pool's last /24. Left to Docker, it takes the next of Docker's own /16s
+    each time it is made again, and after a dozen labs it sits on the internet's
+    172.30.0.0/16 (seen on a test machine)."""
+    return list(pool.subnets(new_prefix=24))[-1]
+
+
 def internet_mtu(across_machines: bool) -> int:
     """The internet's MTU: Swarm's overlay carries its frames in VXLAN."""
     return LOCAL_MTU - OVERLAY_OVERHEAD if across_machines else LOCAL_MTU

@@ -10,123 +10,28 @@ is its seal, not a decoy that answers nobody.
 
 from __future__ import annotations
 
-import shlex
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
+from decoy import Decoy, made_decoy
 from labtools import TEST_LABEL, dl, dl_json, lab_objects, sh_in
 
 from dockerlan.lab.images import HOST_IMAGE
 
 DECOY_NS = "dlt-decoy"
-MACHINE_END, DECOY = "198.51.100.1", "198.51.100.2"
-PORT = 7007
-
-# Listens on TCP and UDP PORT in the decoy namespace; writes one line per
-# connection or datagram to the file it is given.
-LISTENER = f"""
-import socket, sys, threading
-log = open(sys.argv[1], "a", buffering=1)
-tcp = socket.socket(); tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-tcp.bind(("0.0.0.0", {PORT})); tcp.listen(16)
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("0.0.0.0", {PORT}))
-def serve_udp():
-    while True:
-        _, peer = udp.recvfrom(2048); log.write(f"udp {{peer[0]}}\\n")
-threading.Thread(target=serve_udp, daemon=True).start()
-print("ready", flush=True)
-while True:
-    conn, peer = tcp.accept(); log.write(f"tcp {{peer[0]}}\\n"); conn.close()
-"""
-
-
-def sh(*argv: str) -> None:
-    subprocess.run(argv, check=True, capture_output=True)
+DECOY_SUBNET = "198.51.100.0/30"
 
 
 @pytest.fixture(scope="module")
-def decoy(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The decoy's log of what reached it; the namespace and veth go at the end."""
-    log = tmp_path_factory.mktemp("decoy") / "reached"
-    log.touch()
-    subprocess.run(["ip", "netns", "del", DECOY_NS], capture_output=True)
-    sh("ip", "netns", "add", DECOY_NS)
-    listener = None
-    try:
-        sh(
-            "ip",
-            "link",
-            "add",
-            "dlt-decoy0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            DECOY_NS,
-        )
-        sh("ip", "addr", "add", f"{MACHINE_END}/30", "dev", "dlt-decoy0")
-        sh("ip", "link", "set", "dlt-decoy0", "up")
-        for command in (
-            ["ip", "addr", "add", f"{DECOY}/30", "dev", "eth0"],
-            ["ip", "link", "set", "eth0", "up"],
-            ["ip", "link", "set", "lo", "up"],
-            ["ip", "route", "add", "default", "via", MACHINE_END],
-        ):
-            sh("ip", "netns", "exec", DECOY_NS, *command)
-        listener = subprocess.Popen(
-            ["ip", "netns", "exec", DECOY_NS, sys.executable, "-c", LISTENER, str(log)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
-        yield log
-    finally:
-        if listener is not None:
-            listener.kill()
-        subprocess.run(["ip", "link", "del", "dlt-decoy0"], capture_output=True)
-        subprocess.run(["ip", "netns", "del", DECOY_NS], capture_output=True)
-
-
-PROBE = f"""
-ping -c 2 -W 1 {DECOY} >/dev/null 2>&1 && echo icmp
-timeout 3 bash -c 'echo hi >/dev/tcp/{DECOY}/{PORT}' 2>/dev/null && echo tcp
-timeout 3 bash -c 'echo hi >/dev/udp/{DECOY}/{PORT}' 2>/dev/null
-true
-"""
-"""ICMP, TCP and UDP towards the decoy, in bash: it prints what got an answer."""
-
-
-def probe_lab(lab: str, target: str) -> set[str]:
-    """PROBE from a host, or from a proc's own network namespace (entered from its host,
-    so the proc's image needs no bash)."""
-    if target.startswith("h"):
-        script = PROBE
-        host = target
-    else:
-        host = next(
-            h["name"]
-            for h in dl_json("status", "--name", lab)["hosts"]
-            if any(p["name"] == target for p in h["procs"])
-        )
-        pid = f"$(docker inspect -f '{{{{.State.Pid}}}}' {target})"
-        script = f"nsenter -t {pid} -n bash -c {shlex.quote(PROBE)}"
-    return set(sh_in(lab, host, script, check=False).stdout.split())
-
-
-def reached(log: Path, source: str) -> set[str]:
-    time.sleep(0.5)
-    return {line.split()[0] for line in log.read_text().splitlines() if line.split()[1] == source}
+def decoy(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Decoy]:
+    """The decoy, routed from this computer's own namespace; it goes at the end."""
+    with made_decoy(DECOY_NS, DECOY_SUBNET, tmp_path_factory.mktemp("decoy") / "reached") as made:
+        yield made
 
 
 def test_a_container_on_dockers_default_bridge_reaches_the_decoy(
-    client: docker.DockerClient, decoy: Path
+    client: docker.DockerClient, decoy: Decoy
 ) -> None:
     """The positive control: the machine routes to the decoy, which answers all three."""
     box = client.containers.run(
@@ -136,44 +41,44 @@ def test_a_container_on_dockers_default_bridge_reaches_the_decoy(
         labels={TEST_LABEL: "decoy-control"},
     )
     try:
-        answered = box.exec_run(["bash", "-c", PROBE]).output.decode().split()
+        answered = box.exec_run(["bash", "-c", decoy.probe]).output.decode().split()
         assert set(answered) == {"icmp", "tcp"}
         # Docker masquerades its default bridge: the decoy sees the machine's end.
-        assert reached(decoy, MACHINE_END) == {"tcp", "udp"}
+        assert decoy.reached(decoy.machine_end) == {"tcp", "udp"}
     finally:
         box.remove(force=True)
 
 
 @pytest.mark.parametrize("target", ["p0", "p6", "h0", "h2"])
-def test_no_proc_or_host_reaches_the_decoy(main_lab: str, decoy: Path, target: str) -> None:
-    before = decoy.read_text()
-    assert probe_lab(main_lab, target) == set()
-    assert decoy.read_text() == before, "the decoy heard from the lab"
+def test_no_proc_or_host_reaches_the_decoy(main_lab: str, decoy: Decoy, target: str) -> None:
+    before = decoy.log.read_text()
+    assert decoy.probe_lab(main_lab, target) == set()
+    assert decoy.log.read_text() == before, "the decoy heard from the lab"
 
 
 def test_a_host_whose_seal_is_lifted_reaches_the_decoy(
-    client: docker.DockerClient, decoy: Path
+    client: docker.DockerClient, decoy: Decoy
 ) -> None:
     """Without its `unreachable default` route a host does leak: the seal is what holds."""
     lab = "dlt-seal"
     try:
         dl("up", "--name", lab, "--hosts", "2", "--procs", "1", "--quiet")
         gateway = dl_json("status", "--name", lab)["internet"]["gateway"]
-        assert probe_lab(lab, "h1") == set() and probe_lab(lab, "p1") == set()
+        assert decoy.probe_lab(lab, "h1") == set() and decoy.probe_lab(lab, "p1") == set()
         sh_in(lab, "h1", f"ip route replace default via {gateway}")
         address = dl_json("status", "--name", lab)["hosts"][1]["address"]
-        assert probe_lab(lab, "h1") == {"icmp", "tcp"}
-        assert reached(decoy, address) == {"tcp", "udp"}
+        assert decoy.probe_lab(lab, "h1") == {"icmp", "tcp"}
+        assert decoy.reached(address) == {"tcp", "udp"}
         # Its procs' packets leave too (no answer finds its way back to them).
-        probe_lab(lab, "p1")
-        assert reached(decoy, "10.0.1.2") == {"udp"}
+        decoy.probe_lab(lab, "p1")
+        assert decoy.reached("10.0.1.2") == {"udp"}
     finally:
         dl("down", "--name", lab)
     assert lab_objects(client, lab) == {"containers": [], "networks": [], "volumes": []}
 
 
-def test_hosts_have_no_route_out(main_lab: str, decoy: Path) -> None:
-    run = sh_in(main_lab, "h1", f"ip route get {DECOY}", check=False)
+def test_hosts_have_no_route_out(main_lab: str, decoy: Decoy) -> None:
+    run = sh_in(main_lab, "h1", f"ip route get {decoy.address}", check=False)
     assert run.returncode != 0 and "no route to host" in run.stderr.lower(), run.stderr
 
 

@@ -9,12 +9,16 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import docker
 import pytest
+from decoy import Decoy, made_decoy
 from labtools import CLI, TEST_PREFIX, dl, failing_pairs, in_proc_netns, sh_in
 from machines import SuiteMachine, made_machines, wait_until_it_answers
+
+from dockerlan.lab.images import HOST_IMAGE
 
 LAB = f"{TEST_PREFIX}machines"
 
@@ -74,6 +78,16 @@ def test_hosts_run_round_robin_on_the_machines_and_each_says_where(
         assert held == mine, f"{machine.name}'s own engine holds exactly its hosts"
 
 
+def test_the_bridge_joining_made_sits_in_the_swarms_pool(
+    lab: str, machines: list[SuiteMachine]
+) -> None:
+    """Not on the next of Docker's /16s, which after a dozen swarms is the internet's."""
+    for machine in machines:
+        bridge = machine.client().networks.get("docker_gwbridge")
+        subnet = IPv4Network(bridge.attrs["IPAM"]["Config"][0]["Subnet"])
+        assert subnet.subnet_of(IPv4Network("10.248.0.0/13")) and subnet.prefixlen == 24
+
+
 def test_a_packet_crosses_two_routers_between_machines(lab: str) -> None:
     """p0 (h0, on m1) to p3 (h1, on m2): routed by h0 and h1, TTL 62, on the overlay."""
     ping = dl("exec", "--name", lab, "p0", "--", "ping", "-c1", "-W2", "p3")
@@ -109,6 +123,67 @@ def test_a_partition_between_the_machines_hosts_cuts_exactly_the_pairs_across(
     finally:
         dl("heal", "--name", lab)
     assert failing_pairs(lab) == set()
+
+
+@pytest.fixture(scope="module")
+def decoy_of_m1(
+    client: docker.DockerClient,
+    machines: list[SuiteMachine],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Decoy]:
+    """A decoy that m1 itself routes to: a veth from m1's own network namespace."""
+    pid = int(client.api.inspect_container(machines[0].container)["State"]["Pid"])
+    log = tmp_path_factory.mktemp("m1-decoy") / "reached"
+    with made_decoy("dlt-m1decoy", "198.51.100.4/30", log, machine_pid=pid) as made:
+        yield made
+
+
+def test_a_container_on_m1s_own_bridge_reaches_m1s_decoy(
+    lab: str, machines: list[SuiteMachine], decoy_of_m1: Decoy
+) -> None:
+    """The positive control: m1 routes to the decoy, which answers (the lab's host image
+    is on m1 by now)."""
+    box = machines[0].client().containers.run(HOST_IMAGE, entrypoint=["sleep", "120"], detach=True)
+    try:
+        answered = box.exec_run(["bash", "-c", decoy_of_m1.probe]).output.decode().split()
+        assert set(answered) == {"icmp", "tcp"}
+        assert decoy_of_m1.reached(decoy_of_m1.machine_end) == {"tcp", "udp"}
+    finally:
+        box.remove(force=True)
+
+
+@pytest.mark.parametrize("target", ["h0", "p0", "h1", "p3"])
+def test_no_host_or_proc_on_either_machine_reaches_m1s_decoy(
+    lab: str, decoy_of_m1: Decoy, target: str
+) -> None:
+    """h0 and p0 run on m1, h1 and p3 on m2: the swarm's internal overlay leads nowhere
+    else, and the hosts' `unreachable default` route seals them besides."""
+    before = decoy_of_m1.log.read_text()
+    assert decoy_of_m1.probe_lab(lab, target) == set()
+    assert decoy_of_m1.log.read_text() == before, "the decoy heard from the lab"
+
+
+def test_two_labs_over_the_same_machines_do_not_reach_each_other(lab: str) -> None:
+    """Each lab's internet is an overlay network of its own on the one swarm: a host of
+    one finds no way to the other's hosts, even with its seal lifted; within each lab
+    the same ping answers (the control)."""
+    other = f"{TEST_PREFIX}machines-other"
+    dl("up", "--name", other, "--hosts", "2", "--procs", "1", "--machines", "m1,m2", "--quiet")
+    try:
+        mine = json.loads(dl("status", "--name", lab, "--json").stdout)
+        theirs = json.loads(dl("status", "--name", other, "--json").stdout)
+        assert mine["internet"]["cidr"] != theirs["internet"]["cidr"]
+        ping = "ping -c1 -W1 {} >/dev/null && echo answered"
+        for host in theirs["hosts"]:
+            assert sh_in(other, "h0", ping.format(host["address"])).stdout.strip() == "answered"
+            assert sh_in(lab, "h0", ping.format(host["address"]), check=False).stdout == ""
+        sh_in(lab, "h0", f"ip route replace default via {mine['internet']['gateway']}")
+        for host in theirs["hosts"]:
+            assert sh_in(lab, "h0", ping.format(host["address"]), check=False).stdout == ""
+    finally:
+        sh_in(lab, "h0", "ip route replace unreachable default", check=False)
+        dl("down", "--name", other)
+    assert failing_pairs(lab) == set(), "the module's lab is whole again"
 
 
 def test_an_overlay_lab_over_machines_runs_vxlan_inside_the_swarms_vxlan(
@@ -221,17 +296,20 @@ def test_a_machine_gone_during_a_lab_is_named_and_the_next_down_finishes(
 
 
 def test_a_machine_stopped_during_up_is_named_and_down_afterwards_removes_everything(
-    client: docker.DockerClient, machines: list[SuiteMachine]
+    client: docker.DockerClient, machines: list[SuiteMachine], lab: str
 ) -> None:
-    """m2's engine stops while `up` makes the lab (as a computer switched off): `up` fails
-    naming m2 and removes what it can; m2 back, `down` removes the rest."""
-    lab = f"{TEST_PREFIX}machines-cut-off"
+    """m2's engine stops while `up` makes a lab (as a computer switched off): `up` fails
+    naming m2 and removes what it can; m2 back, `down` removes the rest. The module's
+    lab had hosts on m2 too: `up` brings them back (a host whose engine could not attach
+    it to the swarm's network at the machine's start stays exited: Docker does not retry
+    a start that failed)."""
+    cut_off = f"{TEST_PREFIX}machines-cut-off"
     m1, m2 = machines
-    args = ["up", "--name", lab, "--hosts", "4", "--procs", "2", "--machines", "m1,m2"]
+    args = ["up", "--name", cut_off, "--hosts", "4", "--procs", "2", "--machines", "m1,m2"]
     making = subprocess.Popen([CLI, *args], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
-        while not what_is_on(m2, lab)["containers"]:
+        while not what_is_on(m2, cut_off)["containers"]:
             assert making.poll() is None, "up ended before m2 held any of the lab"
             assert time.monotonic() < deadline, "up put nothing on m2 in 120 s"
             time.sleep(0.1)
@@ -243,10 +321,12 @@ def test_a_machine_stopped_during_up_is_named_and_down_afterwards_removes_everyt
         wait_until_it_answers(m2)
     assert making.returncode == 1, stderr
     assert "error: machine m2 stopped answering during up" in stderr, stderr
-    assert what_is_on(m1, lab)["containers"] == [], "what m1 held of it is removed"
-    dl("down", "--name", lab)
+    assert what_is_on(m1, cut_off)["containers"] == [], "what m1 held of it is removed"
+    dl("down", "--name", cut_off)
     for machine in machines:
-        assert what_is_on(machine, lab) == {"containers": [], "networks": [], "volumes": []}
+        assert what_is_on(machine, cut_off) == {"containers": [], "networks": [], "volumes": []}
+    dl("up", "--name", lab, "--hosts", "4", "--procs", "3", "--machines", "m1,m2", "--quiet")
+    assert failing_pairs(lab) == set()
 
 
 def test_a_host_lost_on_a_machine_is_named_missing_and_up_brings_it_back(

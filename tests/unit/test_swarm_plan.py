@@ -13,6 +13,7 @@ from dockerlan.plan.swarm import (
     DATA_PORT,
     MemberView,
     address_pool,
+    gateway_bridge_subnet,
     internet_mtu,
     plan_swarm,
     ports_text,
@@ -109,6 +110,15 @@ def test_the_swarms_ranges_and_ports_stay_clear_of_the_labs() -> None:
     )
     with pytest.raises(Refused, match="no free range"):
         address_pool([IPv4Network("10.0.0.0/8")])
+
+
+def test_the_bridge_joining_makes_sits_in_the_swarms_pool_clear_of_the_internet() -> None:
+    from dockerlan.plan.spec import INTERNET_CANDIDATES
+
+    bridge = gateway_bridge_subnet(IPv4Network("10.251.0.0/16"))
+    assert bridge == IPv4Network("10.251.255.0/24")
+    assert not any(bridge.overlaps(c) for c in INTERNET_CANDIDATES)
+    assert not bridge.overlaps(IPv4Network("10.0.0.0/16")), "nor the default LAN"
 
 
 def test_the_internet_across_machines_leaves_room_for_swarms_vxlan() -> None:
