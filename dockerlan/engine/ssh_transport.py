@@ -10,7 +10,6 @@ command, measured with `python -X importtime`), ssh or not.
 
 from __future__ import annotations
 
-import shlex
 import socket
 import subprocess
 import tempfile
@@ -137,7 +136,6 @@ class SshAdapter(requests.adapters.HTTPAdapter):
     def __init__(self, url: str, timeout: float, maxsize: int = 10) -> None:
         super().__init__()
         self.errors = SshErrors()
-        self.command = shlex.join(ssh_argv(url, timeout))
         self._pool = _SshPool(ssh_argv(url, timeout), timeout, maxsize, self.errors)
 
     def get_connection(self, url: Any, proxies: Any = None) -> _SshPool:

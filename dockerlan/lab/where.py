@@ -25,10 +25,10 @@ from dockerlan.lab.parallel import each
 from dockerlan.lab.progress import Progress
 from dockerlan.lab.snapshot import spec_of
 from dockerlan.plan.machines import LOCAL
+from dockerlan.plan.spec import LabSpec
 
 if TYPE_CHECKING:
     from dockerlan.lab.machines import MachineState
-from dockerlan.plan.spec import LabSpec
 
 DISCOVERY_TIMEOUT = 5.0
 
