@@ -307,8 +307,7 @@ class Lab:
         from dockerlan.lab.status import require_lab
 
         engine = self._reader()
-        # The current plan names the hosts no engine shows (their pairs fail).
-        return ping_matrix(engine, require_lab(engine, self.name, deep=False, current=True))
+        return ping_matrix(engine, require_lab(engine, self.name, deep=False))
 
     def ps(self) -> Listing:
         """Each proc with the app's service and replica it runs, its state and health, and

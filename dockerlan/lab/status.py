@@ -136,7 +136,11 @@ class LabState:
 def read_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False) -> LabState:
     """The lab as its engine has it; deep also asks each running host for its own view,
     current reads its spec as the last `up` left it (see snapshot.observe)."""
+    missing = missing_machines(engine)
     snapshot = observe(engine, lab, current)
+    if not current and (missing or _gap(snapshot.hosts)):
+        # Hosts are not all there: name the absent ones from the lab's current plan.
+        current, snapshot = True, observe(engine, lab, current=True)
     hosts = tuple(
         HostState(
             name,
@@ -149,26 +153,33 @@ def read_lab(engine: Engine, lab: str, deep: bool = True, current: bool = False)
     )
     if deep:
         hosts = tuple(each(lambda h: _ask(engine, h) if h.state == "running" else h, hosts))
-    missing = missing_machines(engine)
-    if snapshot.spec is not None and hosts and (current or missing):
-        unseen = _unseen(snapshot.spec, missing, {h.name for h in hosts}, current)
+    if snapshot.spec is not None and hosts and current:
+        unseen = _unseen(snapshot.spec, missing, {h.name for h in hosts})
         hosts = tuple(sorted((*hosts, *unseen), key=lambda h: index_of(h.name)))
     network = snapshot.networks[0].name if snapshot.networks else None
     return LabState(lab, snapshot.spec, network, hosts, missing)
 
 
-def _unseen(
-    spec: LabSpec, missing: Mapping[str, str], seen: set[str], current: bool
-) -> list[HostState]:
-    """Planned hosts that no engine showed: UNREACHABLE on a machine that does not answer,
-    MISSING (with a current spec) when their engine answers without them."""
-    found = []
-    for h in plan_lab(spec).hosts:
-        if h.name in seen or not (h.machine in missing or current):
-            continue
-        state = UNREACHABLE if h.machine in missing else MISSING
-        found.append(HostState(h.name, h.container, state, str(h.address), machine=h.machine))
-    return found
+def _gap(hosts: Mapping[str, Container]) -> bool:
+    """Whether a host below the highest one seen is absent (removed behind our back)."""
+    indices = {index_of(name) for name in hosts}
+    return bool(indices) and len(indices) != max(indices) + 1
+
+
+def _unseen(spec: LabSpec, missing: Mapping[str, str], seen: set[str]) -> list[HostState]:
+    """Hosts of the lab's current plan that no engine showed: UNREACHABLE on a machine
+    that does not answer, MISSING when their engine answers without them."""
+    return [
+        HostState(
+            h.name,
+            h.container,
+            UNREACHABLE if h.machine in missing else MISSING,
+            str(h.address),
+            machine=h.machine,
+        )
+        for h in plan_lab(spec).hosts
+        if h.name not in seen
+    ]
 
 
 def _ask(engine: Engine, host: HostState) -> HostState:
