@@ -51,7 +51,7 @@ bench-machines: setup
 test-stock: setup
 	scripts/test-stock.sh
 
-## A lab over two stock Debian 12 VMs on one segment, one reached by ssh (about an hour; not in CI).
+## A lab over two stock Debian 12 VMs on one segment, one reached by ssh (about 35 minutes; not in CI).
 test-two-machines: setup
 	scripts/two-machines.sh
 

@@ -4,7 +4,7 @@
 # engines, Debian's docker.io on each. The first VM ("local") runs dockerlan
 # and reaches the second ("pc2") by ssh://, as a user reaches a second
 # computer; scripts/two-machines-guest.sh is what each runs. Not part of
-# `make test` or CI: emulated, it takes about an hour. Both VMs' output is
+# `make test` or CI: emulated, it takes about 35 minutes. Both VMs' output is
 # kept in $VM_DIR/runs/; the driver's streams here, pc2's goes to
 # $VM_DIR/pc2.log.
 set -euo pipefail
