@@ -34,6 +34,7 @@ from dockerlan.engine.records import (
 )
 from dockerlan.engine.registry import Endpoint
 from dockerlan.errors import EngineError, StepError
+from dockerlan.hostside.protocol import IMAGES_DIR
 
 CLIENT_TIMEOUT = 120
 """Seconds an API call, or a stream with nothing new, may take before it fails."""
@@ -273,7 +274,14 @@ class DockerEngine:
             sysctls={"net.ipv4.ip_forward": "1"},
             # Names outside the lab must not resolve through the machine's DNS.
             dns=["127.0.0.1"],
-            mounts=[docker.types.Mount("/var/lib/docker", request.volume, type="volume")],
+            mounts=[
+                docker.types.Mount("/var/lib/docker", request.volume, type="volume"),
+                *(
+                    [docker.types.Mount(IMAGES_DIR, request.images_volume, read_only=True)]
+                    if request.images_volume
+                    else []
+                ),
+            ],
             # What a boot's setup leaves (its state, the DNS server's pid, the procs'
             # names) is gone at the next start, before anything reads it: a host that
             # was ready before a restart is never taken for ready after it.
@@ -328,6 +336,25 @@ class DockerEngine:
     def remove_volume(self, name: str) -> None:
         with _refusals(f"remove volume {name}"), _gone_is_fine():
             self.api.remove_volume(name, force=True)
+
+    def fill_volume(
+        self, volume: str, data: BinaryIO, image: str, labels: Mapping[str, str]
+    ) -> None:
+        # A volume mounted read-only cannot be written through its container, and one
+        # mounted by nothing has no path to write to: a loader that never runs does.
+        with _refusals(f"fill volume {volume}"):
+            loader = self.api.create_container(
+                image,
+                labels=dict(labels),
+                network_disabled=True,
+                host_config=self.api.create_host_config(
+                    mounts=[docker.types.Mount("/fill", volume)], network_mode="none"
+                ),
+            )["Id"]
+            try:
+                self.api.put_archive(loader, "/fill", data)
+            finally:
+                self.api.remove_container(loader, force=True)
 
     # ---- inside containers --------------------------------------------------
 

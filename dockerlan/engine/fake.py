@@ -39,6 +39,7 @@ from dockerlan.errors import Busy, EngineError, StepError
 from dockerlan.hostside.protocol import (
     COMMAND,
     IMAGE_ARCHIVE,
+    IMAGES_DIR,
     IMAGES_FILE,
     MARK,
     PROCS_FILE,
@@ -55,6 +56,9 @@ class FakeContainer:
     procs: list[str] = field(default_factory=list)
     """Each proc as "NAME ADDRESS CONFIG"."""
     log: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    """Symbolic links put into it: path -> target."""
+    images_volume: str = ""
 
 
 class FakeEngine:
@@ -65,6 +69,8 @@ class FakeEngine:
         self.containers_: dict[str, FakeContainer] = {}
         self.networks_: dict[str, Network] = {}
         self.volumes_: dict[str, Volume] = {}
+        self.volume_files: dict[str, dict[str, bytes]] = {}
+        """What was unpacked into each volume: name -> path inside it -> content."""
         self.images_: dict[str, Image] = {}
         self.calls: list[tuple[str, str]] = []
         """(operation, name) of every call that changed something, in order."""
@@ -153,7 +159,9 @@ class FakeEngine:
             {request.network: str(request.address)},
             self.images_[request.image].id if request.image in self.images_ else "",
         )
-        self.containers_[record.id] = FakeContainer(record)
+        if request.images_volume and request.images_volume not in self.volumes_:
+            raise EngineError(f"no volume {request.images_volume}")
+        self.containers_[record.id] = FakeContainer(record, images_volume=request.images_volume)
         return record
 
     def stop(self, container_id: str) -> None:
@@ -184,6 +192,19 @@ class FakeEngine:
     def remove_volume(self, name: str) -> None:
         if self.volumes_.pop(name, None) is not None:
             self._act("remove_volume", name)
+            self.volume_files.pop(name, None)
+
+    def fill_volume(
+        self, volume: str, data: BinaryIO, image: str, labels: Mapping[str, str]
+    ) -> None:
+        self._act("fill_volume", volume)
+        if volume not in self.volumes_:
+            raise EngineError(f"no volume {volume}")
+        if image not in self.images_:
+            raise EngineError(f"no image {image}")
+        files = self.volume_files.setdefault(volume, {})
+        for path, content, _ in _unpack(data):
+            files[path] = content
 
     # ---- inside containers --------------------------------------------------
 
@@ -230,13 +251,12 @@ class FakeEngine:
     def put_archive(self, container: str, directory: str, data: bytes | BinaryIO) -> None:
         box = self._find(container)
         self._act("put_archive", box.record.name)
-        raw = data if isinstance(data, bytes) else data.read()
-        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
-            for member in tar.getmembers():
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    path = str(Path(directory) / member.name)
-                    box.files[path] = extracted.read()
+        for name, content, target in _unpack(data):
+            path = str(Path(directory) / name)
+            if target:
+                box.links[path] = target
+            else:
+                box.files[path] = content
 
     def follow_logs(self, container: str) -> Generator[str, None, None]:
         yield from list(self._find(container).log)
@@ -288,7 +308,7 @@ class FakeEngine:
         wanted = dict(line.split() for line in box.files[IMAGES_FILE].decode().splitlines())
         missing = [name for name, ident in wanted.items() if ident not in box.inner_images]
         if missing:
-            archive = box.files.pop(IMAGE_ARCHIVE, None)
+            archive = box.files.pop(IMAGE_ARCHIVE, None) or self._linked(box, IMAGE_ARCHIVE)
             if archive is None:
                 return [*lines, say + "need-image " + " ".join(missing)]
             box.inner_images.update(archive.decode().split()[1::2])
@@ -305,6 +325,14 @@ class FakeEngine:
         lines += [say + f"step {step}" for step in STEPS[2:]]
         return [*lines, say + "done"]
 
+    def _linked(self, box: FakeContainer, path: str) -> bytes | None:
+        """A link's target, read where it points into the host's images volume."""
+        target = box.links.pop(path, None)
+        if target is None or not target.startswith(f"{IMAGES_DIR}/"):
+            return None
+        shelf = self.volume_files.get(box.images_volume, {})
+        return shelf.get(target[len(IMAGES_DIR) + 1 :])
+
     def _find(self, container: str) -> FakeContainer:
         for box in self.containers_.values():
             if container in (box.record.id, box.record.name):
@@ -315,6 +343,17 @@ class FakeEngine:
         if (operation, name) in self.fail_on:
             raise EngineError(f"the fake engine refused to {operation} {name}")
         self.calls.append((operation, name))
+
+
+def _unpack(data: bytes | BinaryIO) -> Iterator[tuple[str, bytes, str]]:
+    """Each member of a tar: its name, content, and target if it is a link."""
+    raw = data if isinstance(data, bytes) else data.read()
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        for member in tar.getmembers():
+            if member.issym():
+                yield member.name, b"", member.linkname
+            elif (extracted := tar.extractfile(member)) is not None:
+                yield member.name, extracted.read(), ""
 
 
 def _matches(labels: Mapping[str, str], where: Selector) -> bool:

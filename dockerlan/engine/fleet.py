@@ -189,6 +189,11 @@ class Fleet:
             if engine.holds(name):
                 engine.remove_volume(name)
 
+    def fill_volume(
+        self, volume: str, data: BinaryIO, image: str, labels: Mapping[str, str]
+    ) -> None:
+        self._owner(volume).fill_volume(volume, data, image, labels)
+
     # ---- inside containers --------------------------------------------------
 
     def exec(

@@ -97,6 +97,13 @@ class Engine(Protocol):
 
     def remove_volume(self, name: str) -> None: ...
 
+    def fill_volume(
+        self, volume: str, data: BinaryIO, image: str, labels: Mapping[str, str]
+    ) -> None:
+        """Unpack a tar into a volume, through a container of image made (never started)
+        with these labels and removed at once."""
+        ...
+
     # ---- inside containers --------------------------------------------------
     def exec(
         self,

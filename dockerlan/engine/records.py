@@ -77,6 +77,8 @@ class HostRequest:
     address: IPv4Address
     volume: str
     labels: Mapping[str, str]
+    images_volume: str = ""
+    """Mounted read-only at hostside's IMAGES_DIR: its machine's copy of the procs' images."""
 
 
 @dataclass(frozen=True)

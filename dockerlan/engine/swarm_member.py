@@ -142,3 +142,29 @@ def labelled_nodes(engine: DockerEngine, key: str) -> set[str]:
     return {
         str(n["ID"]) for n in nodes(engine) if key in ((n.get("Spec") or {}).get("Labels") or {})
     }
+
+
+def start_probe(
+    engine: DockerEngine, network: str, image: str, labels: dict[str, str]
+) -> tuple[str, str]:
+    """A container on the swarm's network that can ping and nothing more (NET_RAW alone),
+    to learn whether frames cross between machines before any host is made; its ID and
+    the address the swarm gave it."""
+    try:
+        made = engine.api.create_container(
+            image,
+            entrypoint=["sleep", "300"],
+            labels=labels,
+            host_config=engine.api.create_host_config(
+                cap_drop=["ALL"], cap_add=["NET_RAW"], network_mode=network, auto_remove=True
+            ),
+        )["Id"]
+        engine.api.start(made)
+        found = engine.api.inspect_container(made)["NetworkSettings"]["Networks"][network]
+    except (docker.errors.APIError, KeyError) as exc:
+        raise EngineError(f"cannot start a probe on {network}: {exc}") from None
+    return made, str(found["IPAddress"])
+
+
+def remove_probe(engine: DockerEngine, container: str) -> None:
+    engine.remove_container(container)

@@ -68,7 +68,9 @@ PROC_HOSTS = "/run/dockerlan/names/hosts"
 PROC_RESOLV = "/run/dockerlan/names/resolv.conf"
 """The host's copies that its procs mount as /etc/hosts and /etc/resolv.conf (lib.sh)."""
 IMAGE_ARCHIVE = "/var/tmp/dockerlan/image.tar"
-"""Where a delivered image waits for `setup` to load it."""
+"""Where a delivered image waits for `setup` to load it: a link into IMAGES_DIR."""
+IMAGES_DIR = "/var/lib/dockerlan/images"
+"""Where a host mounts, read-only, its machine's copy of the procs' images."""
 
 COMMAND = "dockerlan-host"
 STEPS = ("engine", "image", "procs", "links")

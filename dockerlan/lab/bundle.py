@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 import tarfile
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from dockerlan.engine import Engine, Image
 from dockerlan.engine.machine import free_mib
 from dockerlan.errors import Refused
-from dockerlan.hostside.protocol import IMAGE_ARCHIVE
+from dockerlan.hostside.protocol import IMAGE_ARCHIVE, IMAGES_DIR
+from dockerlan.lab.images import HOST_IMAGE
 
 BUNDLE_PREFIX = "dockerlan-image-"
 """Bundles live in <tmp>/dockerlan-image-<pid>-*: a killed run's are known by their dead pid."""
@@ -42,26 +45,37 @@ class ImageDelivery:
 
     A host's setup names the images it lacks (need-image); they are saved
     together, once for each such set, into one archive (layers the images
-    share are in it once), copied into every host that lacks that set, and
-    loaded there by the host's setup. A host that has its images is never
-    sent a copy. The archives go when the block ends.
+    share are in it once). The archive goes once into each machine's images
+    volume, which the machine's hosts mount read-only; each host that lacks the
+    set gets only a link to it, and its setup loads it from there. A host that
+    has its images is never sent anything. A host made before hosts had an
+    images volume gets its own copy. The saved archives go when the block ends;
+    the volumes keep theirs until `down` (for a host made again later).
     """
 
-    def __init__(self, engine: Engine, images: Sequence[str]) -> None:
+    def __init__(
+        self, engine: Engine, images: Sequence[str], loader_labels: Mapping[str, str]
+    ) -> None:
         self.engine = engine
         found = {name: require_image(engine, name) for name in images}
         self.ids = {name: image.id for name, image in found.items()}
         self.sizes = {name: image.size for name, image in found.items()}
+        self.loader_labels = loader_labels
+        """The lab's: on each loader container, so that `down` finds one left by a crash."""
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._archives: dict[tuple[str, ...], Path] = {}
+        self._saved: dict[tuple[str, ...], Path] = {}
+        self._bundles: dict[tuple[tuple[str, ...], str], Path] = {}
+        self._filled: set[tuple[str, tuple[str, ...]]] = set()
+        self._filling: dict[str, threading.Lock] = {}
 
     def check_room(self, hosts: Sequence[Sequence[str]], storage_free_mib: int) -> None:
         """Refuse, before any copy, what the disks cannot hold.
 
-        Each new host (given by the images it runs) holds an archive and then
-        the loaded images (about twice their size) where the engine keeps its
-        data; the archives are made in this machine's temporary folder.
+        Each new host (given by the images it runs) holds the loaded images where
+        the engine keeps its data, beside one archive of them in the images volume;
+        the archive is made in this machine's temporary folder, and packed there
+        once more for the copy.
         """
 
         def mib(names: Iterable[str]) -> int:
@@ -70,11 +84,11 @@ class ImageDelivery:
         size_mib = mib(n for names in hosts for n in names)
         needs = [
             (
-                sum(2 * mib(names) for names in hosts),
+                size_mib + sum(mib(names) for names in hosts),
                 storage_free_mib,
                 "where the engine keeps its data",
             ),
-            (size_mib, free_mib(Path(tempfile.gettempdir())), f"in {tempfile.gettempdir()}"),
+            (2 * size_mib, free_mib(Path(tempfile.gettempdir())), f"in {tempfile.gettempdir()}"),
         ]
         images = ", ".join(dict.fromkeys(n for names in hosts for n in names))
         for need, free, where in needs:
@@ -92,28 +106,58 @@ class ImageDelivery:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def deliver(self, container: str, images: Sequence[str]) -> None:
-        """Copy these images into a host, for its setup to load."""
+    def deliver(self, container: str, images: Sequence[str], images_volume: str) -> None:
+        """Make these images loadable by a host's setup: through its machine's images
+        volume, or (images_volume empty) by a copy of their own."""
         key = tuple(sorted(set(images)))
+        if not images_volume:
+            with self._lock:
+                bundle = self._bundle(key, IMAGE_ARCHIVE.lstrip("/"))
+            with bundle.open("rb") as data:
+                self.engine.put_archive(container, "/", data)
+            return
+        name = archive_name(key)
         with self._lock:
-            if self._tmp is None:
-                remove_orphan_bundles()
-                self._tmp = tempfile.TemporaryDirectory(prefix=f"{BUNDLE_PREFIX}{os.getpid()}-")
-            if key not in self._archives:
-                folder = Path(self._tmp.name) / str(len(self._archives))
-                folder.mkdir()
-                self._archives[key] = self._save(key, folder)
-            archive = self._archives[key]
-        with archive.open("rb") as data:
-            self.engine.put_archive(container, "/", data)
+            bundle = self._bundle(key, name)
+            filling = self._filling.setdefault(images_volume, threading.Lock())
+        with filling:  # each machine's copy in parallel, each once
+            if (images_volume, key) not in self._filled:
+                with bundle.open("rb") as data:
+                    self.engine.fill_volume(images_volume, data, HOST_IMAGE, self.loader_labels)
+                self._filled.add((images_volume, key))
+        self.engine.put_archive(container, "/", _link(IMAGE_ARCHIVE, f"{IMAGES_DIR}/{name}"))
 
-    def _save(self, images: Sequence[str], directory: Path) -> Path:
-        """The images as a tar inside a tar: put_archive unpacks the outer one at IMAGE_ARCHIVE."""
-        inner = directory / "image.tar"
-        with inner.open("wb") as out:
-            self.engine.save_images(images, out)
-        outer = directory / "bundle.tar"
-        with tarfile.open(outer, "w") as tar:
-            tar.add(inner, arcname=IMAGE_ARCHIVE.lstrip("/"))
-        inner.unlink()
-        return outer
+    def _bundle(self, images: tuple[str, ...], arcname: str) -> Path:
+        """The images' archive as a tar holding it at arcname (put_archive unpacks the outer
+        one); saved from the engine once for all the ways it is packed."""
+        if self._tmp is None:
+            remove_orphan_bundles()
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"{BUNDLE_PREFIX}{os.getpid()}-")
+        if images not in self._saved:
+            folder = Path(self._tmp.name) / str(len(self._saved))
+            folder.mkdir()
+            self._saved[images] = folder / "image.tar"
+            with self._saved[images].open("wb") as out:
+                self.engine.save_images(images, out)
+        if (images, arcname) not in self._bundles:
+            outer = self._saved[images].with_name(f"bundle-{len(self._bundles)}.tar")
+            with tarfile.open(outer, "w") as tar:
+                tar.add(self._saved[images], arcname=arcname)
+            self._bundles[images, arcname] = outer
+        return self._bundles[images, arcname]
+
+
+def archive_name(images: Sequence[str]) -> str:
+    """Named by the images' names, not their IDs: a set built anew replaces its old copy."""
+    return hashlib.sha256(" ".join(images).encode()).hexdigest()[:16] + ".tar"
+
+
+def _link(path: str, target: str) -> bytes:
+    """A tar holding one symbolic link, for put_archive at /."""
+    member = tarfile.TarInfo(path.lstrip("/"))
+    member.type = tarfile.SYMTYPE
+    member.linkname = target
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        tar.addfile(member)
+    return out.getvalue()

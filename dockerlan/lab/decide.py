@@ -58,7 +58,10 @@ def decide(plan: LabPlan, snapshot: Snapshot) -> Decision:
         create_network=not snapshot.networks,
         remove_hosts=tuple(c for name, c in existing.items() if name not in wanted),
         remove_volumes=tuple(
-            v.name for v in snapshot.volumes if v.labels.get(labels.HOST) not in wanted
+            v.name
+            for v in snapshot.volumes
+            if v.labels.get(labels.ROLE) == labels.ROLE_STORAGE
+            and v.labels.get(labels.HOST) not in wanted
         ),
         create=tuple(h.name for h in plan.hosts if h.name not in existing),
         start=tuple(

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from ipaddress import IPv4Network
 
 from dockerlan import labels
 from dockerlan.engine import Engine
 from dockerlan.engine import swarm_member as member
 from dockerlan.engine.docker_engine import DockerEngine
+from dockerlan.engine.fleet import Fleet
 from dockerlan.errors import DockerlanError, EngineError, Refused
+from dockerlan.lab.images import HOST_IMAGE
 from dockerlan.lab.parallel import each
 from dockerlan.plan import swarm
 from dockerlan.plan.layout import HostPlan, LabPlan
@@ -53,9 +55,7 @@ def ensure(
         if plan.form:
             touched.append(manager)
             member.make_gateway_bridge(manager, bridge)
-            member.init(
-                manager, addresses.get(plan.manager), pool, swarm.DATA_PORT, FORMED_LABELS
-            )
+            member.init(manager, addresses.get(plan.manager), pool, swarm.DATA_PORT, FORMED_LABELS)
         token, where = member.join_point(manager)
         for name in plan.join:
             touched.append(engines[name])
@@ -136,15 +136,55 @@ def wait_for_overlay(engine: Engine, plan: LabPlan) -> None:
 
     def reach(pair: tuple[HostPlan, HostPlan]) -> None:
         source, target = pair
-        deadline = time.monotonic() + OVERLAY_SECONDS
-        probe = ["ping", "-c1", "-W1", str(target.address)]
-        while engine.exec(source.container, probe, check=False).exit_code != 0:
-            if time.monotonic() > deadline:
-                raise DockerlanError(
-                    f"{source.name} (on {source.machine}) does not reach {target.name} (on "
-                    f"{target.machine}) over the swarm's network after {OVERLAY_SECONDS:.0f} s",
-                    hint=f"open between the machines: {swarm.ports_text()}",
-                )
-            time.sleep(0.3)
+        what = (
+            f"{source.name} (on {source.machine}) does not reach "
+            f"{target.name} (on {target.machine})"
+        )
+        _until_reached(engine, source.container, str(target.address), what)
 
     each(reach, pairs)
+
+
+@contextlib.contextmanager
+def data_path_checked(fleet: Fleet, plan: LabPlan) -> Iterator[None]:
+    """Before any host is made: a probe on each of the lab's machines, on its new
+    internet, pings every other one, so that a closed data port (its VXLAN, 4790/udp)
+    is one line with nothing made rather than a failure once the hosts run. The probes
+    stay while the block makes the hosts: a machine whose last container leaves the
+    network and another joins it at once was seen unreachable over it for 30 s."""
+    machines = list(dict.fromkeys(h.machine for h in plan.hosts))
+    probes: dict[str, tuple[str, str]] = {}
+    owned = {labels.LAB: plan.spec.name, labels.ROLE: labels.ROLE_PROBE}
+
+    def start(machine: str) -> None:
+        probes[machine] = member.start_probe(
+            fleet.engines[machine], plan.network, HOST_IMAGE, owned
+        )
+
+    def reach(pair: tuple[str, str]) -> None:
+        source, target = pair
+        what = f"machine {source} does not reach machine {target}"
+        _until_reached(fleet, probes[source][0], probes[target][1], what)
+
+    try:
+        if len(machines) > 1:
+            each(start, machines)
+            each(reach, [(a, b) for a in machines for b in machines if a != b])
+        yield
+    finally:
+        for machine, (container, _) in probes.items():
+            with contextlib.suppress(DockerlanError):
+                member.remove_probe(fleet.engines[machine], container)
+
+
+def _until_reached(engine: Engine, container: str, address: str, what: str) -> None:
+    """Ping from a container until the address answers; after OVERLAY_SECONDS, say what."""
+    deadline = time.monotonic() + OVERLAY_SECONDS
+    probe = ["ping", "-c1", "-W1", address]
+    while engine.exec(container, probe, check=False).exit_code != 0:
+        if time.monotonic() > deadline:
+            raise Refused(
+                f"{what} over the swarm's network after {OVERLAY_SECONDS:.0f} s",
+                hint=f"open between the machines: {swarm.ports_text()}",
+            )
+        time.sleep(0.3)

@@ -9,9 +9,10 @@ or the lab this run was converging, stay.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
@@ -135,6 +136,11 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
                 left = ledger.undo(engine)
             if left:
                 progress.warn(f"{left} of its objects could not be removed", "`dockerlan down`")
+        if isinstance(engine, Fleet) and snapshot.spec is None:
+            from dockerlan.lab.swarm import release
+
+            with contextlib.suppress(DockerlanError, OSError):  # the failure is the one to tell
+                release(engine.engines, engine.manager)
         if isinstance(engine, Fleet) and isinstance(failure, DockerlanError | OSError):
             silent = silent_machines(engine)
             if silent:
@@ -218,20 +224,17 @@ class Apply:
                 )
             if built:
                 self.progress.note(f"built {', '.join(built)}")
+        probes = contextlib.ExitStack()
         if isinstance(self.engine, Fleet):
             with self.progress.phase(f"Host image on {', '.join(self.engine.engines)}"):
                 deliver_images(self.engine, [images.HOST_IMAGE])
-        removed = self.decision.remove_hosts
-        if removed or self.decision.remove_volumes:
-            with self.progress.phase(f"Hosts beyond h{len(self.plan.hosts) - 1} removed"):
-                each(self.engine.remove_container, [c.id for c in removed])
-                each(self.engine.remove_volume, list(self.decision.remove_volumes))
-        with ImageDelivery(self.engine, self.plan.spec.images()) as self.delivery:
-            created = [h.images for h in self.plan.hosts if h.name in self.decision.create]
-            self.delivery.check_room(created, self.machine.storage_free_mib)
-            with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
-                self.steps = steps
-                outcomes = each(self.host_pipeline, self.plan.hosts)
+            if self.decision.create_network:
+                from dockerlan.lab.swarm import data_path_checked
+
+                with self.progress.phase("Swarm's network carrying frames between the machines"):
+                    probes.enter_context(data_path_checked(self.engine, self.plan))
+        with probes:
+            outcomes = self.make_hosts()
         if isinstance(self.engine, Fleet):
             from dockerlan.lab.swarm import wait_for_overlay
 
@@ -239,6 +242,23 @@ class Apply:
                 wait_for_overlay(self.engine, self.plan)
         waves_changed = start_waves(self.engine, self.plan, self.token, self.progress)
         return changed or any(outcomes) or waves_changed
+
+    def make_hosts(self) -> list[bool]:
+        """Remove the hosts beyond the plan, then make or refresh the others; whether
+        each changed."""
+        removed = self.decision.remove_hosts
+        if removed or self.decision.remove_volumes:
+            with self.progress.phase(f"Hosts beyond h{len(self.plan.hosts) - 1} removed"):
+                each(self.engine.remove_container, [c.id for c in removed])
+                each(self.engine.remove_volume, list(self.decision.remove_volumes))
+        loader = {labels.LAB: self.plan.spec.name, labels.ROLE: labels.ROLE_LOADER}
+        with ImageDelivery(self.engine, self.plan.spec.images(), loader) as self.delivery:
+            created = [h for h in self.plan.hosts if h.name in self.decision.create]
+            self.delivery.check_room([h.images for h in created], self.machine.storage_free_mib)
+            self.make_images_volumes(created)
+            with self.progress.steps(step_titles(self.plan), len(self.plan.hosts)) as steps:
+                self.steps = steps
+                return each(self.host_pipeline, self.plan.hosts)
 
     def make_internet(self) -> None:
         if not self.decision.create_network:
@@ -260,6 +280,18 @@ class Apply:
                 internal=spec.mode == Mode.OVERLAY,
             )
             self.ledger.add("networks", network.id)
+
+    def make_images_volumes(self, hosts: Sequence[HostPlan]) -> None:
+        """The images volume of each machine new hosts go to, unless it is there already."""
+        spec = self.plan.spec
+        have = {v.name for v in self.snapshot.volumes} | set(self.ledger.volumes)
+        wanted = {h.images_volume: h.machine for h in hosts if h.images_volume not in have}
+        for name, machine in wanted.items():
+            where = {labels.MACHINE: machine} if spec.across_machines else {}
+            volume = self.engine.create_volume(
+                name, {labels.LAB: spec.name, labels.ROLE: labels.ROLE_IMAGES, **where}
+            )
+            self.ledger.add("volumes", volume.name)
 
     def host_pipeline(self, host: HostPlan) -> bool:
         """Create, start or refresh one host, then follow its setup; whether it changed."""
@@ -283,9 +315,14 @@ class Apply:
                 run = provision.now
         outcome = run(self.engine, container, self.token, on_step)
         if outcome.missing:
-            self.delivery.deliver(container, outcome.missing)
+            self.delivery.deliver(container, outcome.missing, self.images_volume_of(host))
             outcome = provision.now(self.engine, container, self.token, on_step)
         return outcome.changed
+
+    def images_volume_of(self, host: HostPlan) -> str:
+        """The one it mounts: none for a host made before hosts had one."""
+        made = self.snapshot.hosts.get(host.name)
+        return host.images_volume if made is None else made.labels.get(labels.IMAGES_VOLUME, "")
 
     def files(self, host: HostPlan) -> dict[str, str]:
         return data.host_files(self.plan, host, self.delivery.ids, self.token)
@@ -309,10 +346,12 @@ class Apply:
                 network=self.plan.network,
                 address=host.address,
                 volume=host.volume,
+                images_volume=host.images_volume,
                 labels={
                     labels.LAB: spec.name,
                     labels.ROLE: labels.ROLE_HOST,
                     labels.HOST: host.name,
+                    labels.IMAGES_VOLUME: host.images_volume,
                     **where,
                 },
             )
@@ -320,5 +359,5 @@ class Apply:
         self.ledger.add("containers", created.id)
         provision.deliver(self.engine, created.id, self.files(host))
         if host.images:
-            self.delivery.deliver(created.id, host.images)
+            self.delivery.deliver(created.id, host.images, host.images_volume)
         self.engine.start(created.id)

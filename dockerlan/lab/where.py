@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 DISCOVERY_TIMEOUT = 5.0
 
 
-def engine_for(
-    name: str, machines: Sequence[str] | None = None, partial: bool = False
-) -> Engine:
+def engine_for(name: str, machines: Sequence[str] | None = None, partial: bool = False) -> Engine:
     """The engine of lab `name`; with machines, the fleet of those (a lab being made).
     With `partial` (down), machines that do not answer are left out and named in the
     fleet's `missing`, instead of failing."""

@@ -5,7 +5,9 @@ Naming and addressing, in plain words (the original exercise's scheme):
 - A lab has a name (default ``dockerlan``); every Docker object it creates is
   named after it and labelled with it: the internet network ``<lab>-internet``,
   host containers ``<lab>-h0`` ... ``<lab>-h{N-1}``, and one storage volume per
-  host, ``<lab>-h{i}-docker``, holding that host's inner engine.
+  host, ``<lab>-h{i}-docker``, holding that host's inner engine; one more,
+  ``<lab>-images`` (``<lab>-images-<machine>`` over several machines), holds the
+  procs' images once for the hosts of a machine to load.
 - The internet is one Docker network. Its first address is the bridge (the
   exercise's "PC"); host ``h{i}`` takes the (i+2)-th address, so on
   11.0.0.0/8 the bridge is 11.0.0.1, h0 is 11.0.0.2 and h1 is 11.0.0.3.
@@ -95,6 +97,8 @@ class HostPlan:
     """Internet addresses of the other hosts its VXLAN floods to (overlay only)."""
     machine: str = "local"
     """The machine whose engine runs it (plan/placement.py)."""
+    images_volume: str = ""
+    """Its machine's copy of the procs' images, shared by the lab's hosts there."""
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -152,6 +156,11 @@ class LabPlan:
         return [(p.address, p.replica.service) for p in self.procs if p.replica]
 
 
+def images_volume(spec: LabSpec, machine: str) -> str:
+    """One per machine: a volume name belongs to one machine of a fleet (engine/fleet.py)."""
+    return f"{spec.name}-images-{machine}" if spec.across_machines else f"{spec.name}-images"
+
+
 def plan_lab(spec: LabSpec) -> LabPlan:
     """Derive every name, address and route of the lab from the user's spec."""
     validate_spec(spec)
@@ -197,6 +206,7 @@ def plan_lab(spec: LabSpec) -> LabPlan:
                 slice=own,
                 peers=tuple(addresses[j] for j in others) if overlay else (),
                 machine=machines[i],
+                images_volume=images_volume(spec, machines[i]),
             )
         )
     return LabPlan(spec=spec, network=f"{spec.name}-internet", gateway=gateway, hosts=tuple(hosts))

@@ -317,9 +317,11 @@ def validate_machines(spec: LabSpec) -> None:
             f"use /{MACHINES_MIN_PREFIX} or larger (the swarm takes its last /27)"
         )
     spec.placement()
-    limit = int(swarm_range(spec.internet_cidr).network_address) - int(
-        spec.internet_cidr.network_address
-    ) - 2
+    limit = (
+        int(swarm_range(spec.internet_cidr).network_address)
+        - int(spec.internet_cidr.network_address)
+        - 2
+    )
     if spec.hosts > limit:
         raise PlanError(
             f"--hosts {spec.hosts} does not fit across machines: --internet-cidr "

@@ -58,7 +58,7 @@ def test_a_lab_grows_and_shrinks_in_place(client: docker.DockerClient) -> None:
         assert [h["name"] for h in status["hosts"]] == ["h0"]
         assert [p["name"] for p in status["hosts"][0]["procs"]] == ["p0"]
         assert not any(r.get("protocol") == "static" for r in status["hosts"][0]["routes"])
-        assert len(lab_objects(client, lab)["volumes"]) == 1
+        assert sorted(lab_objects(client, lab)["volumes"]) == [f"{lab}-h0-docker", f"{lab}-images"]
     finally:
         dl("down", "--name", lab)
     assert lab_objects(client, lab) == NOTHING

@@ -126,24 +126,40 @@ def errors_of(run: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("error:")]
 
 
+CLOSED_PORTS = {
+    # m1's management port refuses m2, as a firewall's reset does: m2 cannot join.
+    "2377/tcp": (
+        ["-p", "tcp", "--dport", "2377", "-j", "REJECT", "--reject-with", "tcp-reset"],
+        ["machine m2 could not join the swarm", "2377/tcp (swarm management)"],
+    ),
+    # m1 drops m2's VXLAN frames: the swarm forms, and no frame crosses on its network.
+    "4790/udp": (
+        ["-p", "udp", "--dport", "4790", "-j", "DROP"],
+        ["machine m1 does not reach machine m2 over the swarm's network", "4790/udp"],
+    ),
+}
+
+
+@pytest.mark.parametrize("port", list(CLOSED_PORTS))
 def test_a_closed_swarm_port_is_one_line_before_anything_is_made(
-    machines: list[SuiteMachine], config: Path, client: docker.DockerClient
+    machines: list[SuiteMachine], config: Path, client: docker.DockerClient, port: str
 ) -> None:
-    """m1 forms the swarm; its management port refuses m2 (a firewall's reset). `up`
-    fails in one line naming m2 and the ports, and leaves nothing, not even the swarm it
-    formed. The control: the port open again, the same `up` works."""
+    """m1 forms the swarm and closes a port to m2. `up` fails in one line naming the
+    machines and the ports, and leaves nothing, not even the swarm it formed. The control:
+    the port open again, the same `up` works."""
     m1, m2 = machines
     record(m1, m2)
     lab = f"{TEST_PREFIX}closed-port"
-    rule = ["INPUT", "-p", "tcp", "--dport", "2377", "-s", m2.address]
-    rule += ["-j", "REJECT", "--reject-with", "tcp-reset"]
+    closing, said = CLOSED_PORTS[port]
+    rule = ["INPUT", "-s", m2.address, *closing]
     firewall(client, m1, "-I", *rule)
     try:
         run = dl("up", "--name", lab, *OVER_TWO, check=False, timeout=180)
         assert run.returncode == 1, run.stderr
         assert len(errors_of(run)) == 1, run.stderr
-        assert "machine m2 could not join the swarm" in run.stderr
-        assert "2377/tcp (swarm management)" in run.stderr
+        for words in said:
+            assert words in run.stderr, run.stderr
+        assert "Hosts h0..h1" not in run.stdout + run.stderr, "refused before any host is made"
         assert held(m1, lab) == [] and held(m2, lab) == []
     finally:
         firewall(client, m1, "-D", *rule)

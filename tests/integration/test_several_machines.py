@@ -6,11 +6,15 @@ crosses two routers between machines, each host runs where the plan puts it, and
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import docker
 import pytest
@@ -18,6 +22,9 @@ from decoy import Decoy, made_decoy
 from labtools import CLI, TEST_PREFIX, dl, failing_pairs, in_proc_netns, sh_in
 from machines import SuiteMachine, made_machines, wait_until_it_answers
 
+from dockerlan.api import Lab
+from dockerlan.engine.docker_engine import DockerEngine
+from dockerlan.hostside.protocol import IMAGES_DIR
 from dockerlan.lab.images import HOST_IMAGE
 
 LAB = f"{TEST_PREFIX}machines"
@@ -55,9 +62,40 @@ def what_is_on(machine: SuiteMachine, lab: str) -> dict[str, list[str]]:
     }
 
 
+@dataclass
+class Sent:
+    """What `up` sent through each engine call that carries files: container or volume
+    -> bytes."""
+
+    into_hosts: Counter[str] = field(default_factory=Counter)
+    into_volumes: Counter[str] = field(default_factory=Counter)
+
+
+SENT = Sent()
+
+
+def _size(data: bytes | BinaryIO) -> int:
+    return len(data) if isinstance(data, bytes) else os.fstat(data.fileno()).st_size
+
+
 @pytest.fixture(scope="module")
 def lab(machines: list[SuiteMachine]) -> Iterator[str]:
-    dl("up", "--name", LAB, "--hosts", "4", "--procs", "3", "--machines", "m1,m2", "--quiet")
+    """Made in this process (as `up --hosts 4 --procs 3 --machines m1,m2` makes it), with
+    the real engine calls that carry files counted on their way (SENT)."""
+    put_archive, fill_volume = DockerEngine.put_archive, DockerEngine.fill_volume
+
+    def counted_put(self: DockerEngine, container: str, directory: str, data: Any) -> None:
+        SENT.into_hosts[container] += _size(data)
+        put_archive(self, container, directory, data)
+
+    def counted_fill(self: DockerEngine, volume: str, data: Any, *rest: Any) -> None:
+        SENT.into_volumes[volume] += _size(data)
+        fill_volume(self, volume, data, *rest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DockerEngine, "put_archive", counted_put)
+        patch.setattr(DockerEngine, "fill_volume", counted_fill)
+        Lab(LAB, hosts=4, procs=3, machines="m1,m2").up()
     yield LAB
     dl("down", "--name", LAB)
 
@@ -76,6 +114,38 @@ def test_hosts_run_round_robin_on_the_machines_and_each_says_where(
         held = sorted(what_is_on(machine, lab)["containers"])
         mine = sorted(f"{lab}-{h['name']}" for h in status["hosts"] if h["machine"] == machine.name)
         assert held == mine, f"{machine.name}'s own engine holds exactly its hosts"
+
+
+def test_the_procs_image_crosses_to_each_machine_once_for_its_two_hosts(
+    lab: str, machines: list[SuiteMachine]
+) -> None:
+    """Into the machine's images volume, once; each host is sent its data files and a link
+    to that copy, nothing the image's size; each host mounts the copy read-only and its
+    procs run the image (the control: the matrix is whole)."""
+    archive = {
+        machine.name: SENT.into_volumes[f"{lab}-images-{machine.name}"] for machine in machines
+    }
+    assert set(SENT.into_volumes) == {f"{lab}-images-m1", f"{lab}-images-m2"}
+    assert archive["m1"] == archive["m2"] > 1_000_000, "the proc image, once into each machine"
+    for machine in machines:
+        hosts = machine.client().containers.list(
+            all=True, filters={"label": [f"io.dockerlan.lab={lab}", "io.dockerlan.role=host"]}
+        )
+        assert len(hosts) == 2
+        for host in hosts:
+            assert SENT.into_hosts[host.id] < archive[machine.name] / 10, host.name
+            (mount,) = [m for m in host.attrs["Mounts"] if m["Destination"] == IMAGES_DIR]
+            assert (mount["Name"], mount["RW"]) == (f"{lab}-images-{machine.name}", False)
+        shelf = machine.client().containers.run(
+            HOST_IMAGE,
+            entrypoint=["ls", "/shelf"],
+            volumes={f"{lab}-images-{machine.name}": {"bind": "/shelf", "mode": "ro"}},
+            network_mode="none",
+            remove=True,
+        )
+        assert len(shelf.split()) == 1, f"{machine.name}'s volume holds one archive"
+    matrix = json.loads(dl("ping-matrix", "--name", lab, "--json").stdout)
+    assert (matrix["ok"], matrix["failed"]) == (132, 0)
 
 
 def test_the_bridge_joining_made_sits_in_the_swarms_pool(

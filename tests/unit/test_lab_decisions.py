@@ -68,7 +68,7 @@ def test_a_new_lab_is_created_with_no_exec_into_any_host(engine: FakeEngine) -> 
     assert result.action == "created"
     assert names(engine, labels.ROLE_HOST) == ["t-h0", "t-h1"]
     assert made(engine, "create_network") == ["t-internet"]
-    assert sorted(made(engine, "create_volume")) == ["t-h0-docker", "t-h1-docker"]
+    assert sorted(made(engine, "create_volume")) == ["t-h0-docker", "t-h1-docker", "t-images"]
     assert all(c.running for c in engine.containers({labels.LAB: LAB}))
     assert [procs_of(box) for box in engine.containers_.values()] == [["p0", "p1"], ["p2", "p3"]]
     assert set(made(engine, "start")) == {"t-h0", "t-h1"}
@@ -98,7 +98,7 @@ def test_a_lab_shrinks_losing_its_last_hosts_and_their_storage(engine: FakeEngin
     assert sorted(made(engine, "remove_container")) == ["t-h1", "t-h2"]
     assert sorted(made(engine, "remove_volume")) == ["t-h1-docker", "t-h2-docker"]
     assert names(engine, labels.ROLE_HOST) == ["t-h0"]
-    assert [v.name for v in engine.volumes({labels.LAB: LAB})] == ["t-h0-docker"]
+    assert [v.name for v in engine.volumes({labels.LAB: LAB})] == ["t-images", "t-h0-docker"]
     (box,) = engine.containers_.values()
     assert procs_of(box) == ["p0"] and box.files[PROCS_FILE].decode().startswith("p0 10.0.0.2 ")
 
@@ -132,6 +132,33 @@ def test_a_running_host_that_lost_its_image_is_sent_it_and_set_up_again(
     # The data into both, then (asked for it) the image into h0 alone.
     assert sorted(made(engine, "put_archive")) == ["t-h0", "t-h0", "t-h1"]
     assert h0.inner_images and IMAGE_ARCHIVE not in h0.files
+
+
+def test_the_procs_image_goes_once_into_the_images_volume_and_each_host_links_to_it(
+    engine: FakeEngine,
+) -> None:
+    up(engine, ask(3, 1))
+    assert made(engine, "fill_volume") == ["t-images"]
+    (archive,) = engine.volume_files["t-images"]
+    for box in engine.containers_.values():
+        assert box.images_volume == "t-images"
+        assert box.record.labels[labels.IMAGES_VOLUME] == "t-images"
+        assert box.inner_images, "loaded through the link"
+        assert IMAGE_ARCHIVE not in box.files, "no copy of its own"
+    assert archive.endswith(".tar")
+
+
+def test_a_host_made_before_images_volumes_is_sent_a_copy_of_its_own(
+    engine: FakeEngine,
+) -> None:
+    up(engine, ask(1, 1))
+    (h0,) = engine.containers_.values()
+    h0.record = replace(h0.record, labels={**h0.record.labels, labels.IMAGES_VOLUME: ""})
+    h0.inner_images.clear()
+    engine.calls.clear()
+    assert up(engine, ask(1, 1)).action == "converged"
+    assert made(engine, "fill_volume") == []
+    assert h0.inner_images and not h0.links
 
 
 @pytest.mark.parametrize(
@@ -188,6 +215,8 @@ def test_the_decision_creates_starts_refreshes_and_removes_by_host(engine: FakeE
     [
         ("create_network", "t-internet"),
         ("create_volume", "t-h1-docker"),
+        ("create_volume", "t-images"),
+        ("fill_volume", "t-images"),
         ("create_host", "t-h1"),
         ("put_archive", "t-h1"),
         ("start", "t-h1"),
@@ -224,7 +253,7 @@ def test_a_grow_that_fails_removes_only_the_new_hosts(
         up(engine, ask(3, 1))
     after = observe(engine, LAB)
     assert {c.id for c in after.containers} == before
-    assert sorted(v.name for v in after.volumes) == ["t-h0-docker", "t-h1-docker"]
+    assert sorted(v.name for v in after.volumes) == ["t-h0-docker", "t-h1-docker", "t-images"]
     assert len(after.networks) == 1
 
 
@@ -241,7 +270,7 @@ def test_down_removes_every_object_of_the_lab_and_nothing_else(engine: FakeEngin
     up(engine, ask(2, 1))
     up(engine, LabRequest(name="other", hosts=1, procs=1, internet_cidr=IPv4Network("12.0.0.0/8")))
     result = down(engine, LAB)
-    assert (result.containers, result.networks, result.volumes) == (2, 1, 2)
+    assert (result.containers, result.networks, result.volumes) == (2, 1, 3)
     assert nothing_of_the_lab(engine)
     assert not observe(engine, "other").empty
     assert not down(engine, LAB).removed_anything
@@ -272,7 +301,7 @@ def test_images_too_big_for_the_disk_are_refused_before_anything_is_made(
 ) -> None:
     engine.images_["big:1"] = Image("sha256:big", {}, size=300 * 2**20)
     engine.machine_ = Machine(storage_free_mib=1000)
-    with pytest.raises(PlanError, match="needs about 1800 MiB .* and 1000 MiB are free"):
+    with pytest.raises(PlanError, match="needs about 1200 MiB .* and 1000 MiB are free"):
         up(engine, ask(3, 1, image="big:1"))
     assert nothing_of_the_lab(engine)
     up(engine, ask(1, 1, image="big:1"))  # the control: 600 MiB fit
