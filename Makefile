@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines test-stock test-two-machines
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse test-stock test-two-machines
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,10 @@ bench-cpu: setup
 ## Time for a lab to come back by itself after a host or engine restart (restarts the engine).
 bench-restart: setup
 	$(BIN)/python bench/restart.py
+
+## A pytest session with and without --dockerlan-reuse, at 3x4 and 8x8 (not part of `make test`).
+bench-reuse: setup
+	$(BIN)/python bench/reuse.py
 
 ## Ways to deliver a proc image into the hosts, timed side by side (8 hosts; not part of `make test`).
 bench-delivery: setup

@@ -18,15 +18,18 @@ import io
 import secrets
 import tarfile
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from dockerlan.engine import Engine, ExecResult
 from dockerlan.errors import DockerlanError
+from dockerlan.hostside.protocol import MARK_VARIABLE
 from dockerlan.lab.down import DownResult
+from dockerlan.lab.logs import Logs
 from dockerlan.lab.matrix import Matrix
 from dockerlan.lab.progress import Progress
 from dockerlan.lab.ps import Listing
@@ -35,13 +38,13 @@ from dockerlan.lab.up import UpResult
 from dockerlan.plan.cuts import Cut
 from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import LabPlan, plan_lab
+from dockerlan.plan.logs import LogLine, LogSource
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
 from dockerlan.plan.trace import Hop
 
 __all__ = ["DockerlanError", "ExecResult", "Lab", "Matrix", "Process"]
 
-MARK_VARIABLE = "DOCKERLAN_EXEC"
 """Set in a detached command's environment, so its host can find it to stop it."""
 
 
@@ -113,6 +116,9 @@ class Lab:
         self._plan: LabPlan | None = None
         self.result: UpResult | None = None
         """What the last `up` did: its plan, and created, converged or unchanged."""
+        self.applied: list[Applied] = []
+        """Every fault applied (and undone) through this object, in order: what a failing
+        test's report lists, and what the pytest plugin undoes after a test."""
 
     @classmethod
     def from_file(cls, path: str | Path, **settings: Any) -> Lab:
@@ -195,6 +201,7 @@ class Lab:
         from dockerlan.lab import power
 
         power.act(self.engine, self.plan, "stop", target)
+        self._applied("stop", target, target)
 
     def start(self, target: str) -> None:
         """Start a stopped host or proc; a host is waited for until it has set itself up
@@ -202,12 +209,14 @@ class Lab:
         from dockerlan.lab import power
 
         power.act(self.engine, self.plan, "start", target)
+        self._applied("start", target, target)
 
     def kill(self, target: str) -> None:
         """Kill a host or proc at once (SIGKILL), as a crash would."""
         from dockerlan.lab import power
 
         power.act(self.engine, self.plan, "kill", target)
+        self._applied("kill", target, target)
 
     def partition(self, *groups: str | Sequence[str]) -> Cut:
         """Cut groups of hosts or procs apart, both ways (a host stands for its procs too):
@@ -216,7 +225,9 @@ class Lab:
         from dockerlan.lab import partition
         from dockerlan.plan.cuts import as_groups
 
-        return partition.partition(self.engine, self.plan, as_groups(groups))
+        cut = partition.partition(self.engine, self.plan, as_groups(groups))
+        self._applied("partition", f"{cut} (cut {cut.number})", str(cut.number))
+        return cut
 
     def heal(self, *numbers: int) -> list[Cut]:
         """Undo these cuts, or all of them; the cuts healed."""
@@ -224,7 +235,10 @@ class Lab:
         from dockerlan.plan.cuts import check_numbers
 
         check_numbers(list(numbers))
-        return partition.heal(self.engine, self.plan, list(numbers) or None)
+        healed = partition.heal(self.engine, self.plan, list(numbers) or None)
+        for cut in healed:
+            self._applied("heal", f"{cut} (cut {cut.number})", str(cut.number))
+        return healed
 
     def cuts(self) -> list[Cut]:
         """The cuts in force."""
@@ -253,13 +267,21 @@ class Lab:
         """Set an impairment already parsed (plan.impair.asked); the impairments in force."""
         from dockerlan.lab import impairments
 
-        return impairments.set_impairment(self.engine, self.plan, impairment)
+        in_force = impairments.set_impairment(self.engine, self.plan, impairment)
+        self._applied("impair", str(impairment), impairment.target)
+        return in_force
 
     def clear_impairments(self, target: str | None = None) -> list[Impairment]:
         """Clear a target's impairments, or all; those cleared."""
         from dockerlan.lab import impairments
 
-        return impairments.clear(self.engine, self.plan, target)
+        cleared = impairments.clear(self.engine, self.plan, target)
+        for impairment in cleared:
+            self._applied("clear", str(impairment), impairment.target)
+        return cleared
+
+    def _applied(self, verb: str, what: str, target: str) -> None:
+        self.applied.append(Applied(time.time(), verb, what, target))
 
     def impairments(self) -> list[Impairment]:
         from dockerlan.lab import impairments
@@ -315,6 +337,88 @@ class Lab:
         from dockerlan.lab import ps
 
         return ps.listing(self.status())
+
+    def logs(
+        self, *targets: str, since: str | float | None = None, tail: int | None = None
+    ) -> Logs:
+        """The lines of procs, replicas, services' replicas or hosts (their own engine and
+        setup; none named: every proc), interleaved by when each was written: those after
+        `since` (a Unix time, or as `--since` takes it: 10m, a date), the last `tail` of
+        each. `.unread` names a source that could not be read."""
+        from dockerlan.lab import logs
+
+        return logs.read(self._reader(), self.log_sources(targets), _since(since), tail)
+
+    def follow_logs(
+        self, *targets: str, since: str | float | None = None, tail: int | None = None
+    ) -> Generator[LogLine | tuple[str, str], None, None]:
+        """As `logs`, then each new line as it is written, until the iterator is closed
+        (`for line in lab.follow_logs(): ... break`); a (source, why) pair for a source
+        that cannot be read or whose log ends."""
+        from dockerlan.lab import logs
+
+        return logs.follow(self._reader(), self.log_sources(targets), _since(since), tail)
+
+    def log_sources(self, targets: Sequence[str]) -> list[LogSource]:
+        """The logs that targets name (as `logs` takes them); PlanError for an unknown one."""
+        from dockerlan.plan.logs import sources
+
+        return sources(self.plan, targets)
+
+    # ---- waiting -----------------------------------------------------------------------
+
+    def wait_until(
+        self,
+        check: Callable[[], T],
+        timeout: float = 30.0,
+        interval: float = 0.2,
+        what: str | None = None,
+    ) -> T:
+        """Call `check` until it returns something true (returned) or `timeout` seconds
+        pass: then DockerlanError says what was waited for (`what`, else the check's
+        name) and what the last call gave or raised. Instead of sleeping in a test."""
+        deadline = time.monotonic() + timeout
+        last: str = "it was never called"
+        while True:
+            try:
+                value = check()
+            except Exception as exc:  # a check may fail while the lab settles
+                last = f"it raised {type(exc).__name__}: {exc}"
+            else:
+                if value:
+                    return value
+                last = f"it returned {value!r}"
+            if time.monotonic() >= deadline:
+                name = what or getattr(check, "__name__", "the check")
+                raise DockerlanError(
+                    f"lab {self.name}: {name} did not hold within {timeout:g} s; {last}"
+                )
+            time.sleep(interval)
+
+    def wait_healthy(self, service: str, timeout: float = 60.0) -> None:
+        """Until every replica of an app's service runs and, where it has a health check,
+        is healthy; DockerlanError names those that are not when `timeout` passes."""
+        rows = [r for r in self.ps().rows if r.service == service]
+        if not rows:
+            raise DockerlanError(f"lab {self.name} runs no service {service!r}")
+        behind: list[str] = []
+
+        def healthy() -> bool:
+            behind[:] = [
+                f"{r.replica} {r.state}" + (f" ({r.health})" if r.health else "")
+                for r in self.ps().rows
+                if r.service == service
+                and (r.state != "running" or r.health not in ("", "-", "healthy"))
+            ]
+            return not behind
+
+        try:
+            self.wait_until(healthy, timeout, interval=0.5)
+        except DockerlanError:
+            raise DockerlanError(
+                f"lab {self.name}: service {service} is not healthy after {timeout:g} s: "
+                + ", ".join(behind)
+            ) from None
 
     @property
     def plan(self) -> LabPlan:
@@ -488,6 +592,15 @@ class Process:
         return self.wait(timeout)
 
 
+T = TypeVar("T")
+
+
+def _since(since: str | float | None) -> float | None:
+    from dockerlan.plan.logs import since_seconds
+
+    return since_seconds(since) if isinstance(since, str) else since
+
+
 def labs(engine: Engine | None = None) -> list[LabState]:
     """Every lab on the engine, as `status` sees it; without one, every lab on this
     computer and on the recorded machines (see `survey` for those that do not answer)."""
@@ -496,6 +609,23 @@ def labs(engine: Engine | None = None) -> list[LabState]:
     from dockerlan.lab.status import lab_names, read_lab
 
     return [read_lab(engine, name) for name in lab_names(engine)]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A fault applied, or undone, through a Lab."""
+
+    at: float
+    """When (Unix time)."""
+    verb: str
+    """stop, start, kill, partition, heal, impair or clear."""
+    what: str
+    target: str
+    """What undoes it acts on: the host or proc, the impaired target, the cut's number."""
+
+    def __str__(self) -> str:
+        clock = time.strftime("%H:%M:%S", time.localtime(self.at))
+        return f"{clock}.{int(self.at % 1 * 1000):03d} {self.verb} {self.what}"
 
 
 @dataclass(frozen=True)

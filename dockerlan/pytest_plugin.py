@@ -21,7 +21,8 @@ Every lab is named after the session (`pyt-<6 hex>`, its factory labs `pyt-<6 he
 so sessions sharing an engine never collide, and labelled with its session
 (`pytest pid=PID start=TICKS host=HOST`): at its start, a session takes down the labs of
 sessions of this machine that died without doing it (the reaper; `dockerlan_reap =
-false` turns it off). A failing test's report shows the state of the labs it used.
+false` turns it off). A failing test's report shows the state of the labs it used, the
+faults in force and those the test applied, and their procs' logs since the test began.
 
 Loading this module costs next to nothing: dockerlan's API and the Docker SDK are
 imported when a fixture is first used, or when the reaper finds a lab to remove; the
@@ -39,6 +40,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import pytest
 
+from dockerlan.testing import one_line, why
+
 if TYPE_CHECKING:
     from dockerlan.api import Lab
     from dockerlan.engine import Engine
@@ -47,6 +50,10 @@ OWNER_PREFIX = "pytest "
 """How the owner label of every lab a session makes begins; the reaper's only targets."""
 KEPT_PREFIX = "pytest-kept "
 """The owner label of labs made under --dockerlan-keep: the reaper never removes them."""
+REUSE_PREFIX = "pytest-reuse "
+"""The owner label of a session lab made under --dockerlan-reuse, followed by the digest
+and the words of its settings: a later run with the same settings adopts it (never
+reaped; `dockerlan down` removes it)."""
 NAME_PREFIX = "pyt-"
 DEFAULT_PROCS = 2
 """Procs per host of the plugin's labs (the hosts and the mode are dockerlan's defaults:
@@ -114,6 +121,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="leave the labs running after the session, to look into them; their names are "
         "printed at the end (remove them with `dockerlan down --name NAME`)",
     )
+    group.addoption(
+        "--dockerlan-reuse",
+        action="store_true",
+        dest="dockerlan_reuse",
+        default=None,
+        help="adopt the session lab an earlier run kept with the same settings (reset: "
+        "cuts healed, impairments cleared, what is stopped started, checked by a ping "
+        "matrix), or make one, and keep it for the next run; overrides dockerlan_reuse",
+    )
+    parser.addini(
+        "dockerlan_reuse",
+        "keep the session lab for the next run, and adopt the one an earlier run kept "
+        "when its settings match (default false)",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
+        "dockerlan_check_after_test",
+        "after each test that used the session lab, compare the lab with its state as made "
+        "(a ping matrix and every host's routes, about 0.6 s at 3x4); a difference fails "
+        "that test's teardown and is repaired (default true)",
+        type="bool",
+        default=True,
+    )
     parser.addini(
         "dockerlan_reap",
         "at the session's start, take down the labs of this machine's pytest sessions "
@@ -169,11 +200,38 @@ def dockerlan_lab(pytestconfig: pytest.Config) -> Iterator[Lab]:
     """A lab up for the whole session, taken down at its end; configured by the ini
     options dockerlan_hosts, _procs, _mode, _image, _file and _compose."""
     state = pytestconfig.stash[STATE]
-    lab = state.bring_up(state.session_name, state.session_settings())
+    from dockerlan.testing.share import WorkerShare, locked
+
+    share = WorkerShare(state.session_name, state.worker) if state.worker else None
+    with locked(share) as users:
+        settings = state.session_settings()
+        if users:  # another worker of this run made it, and uses it: only attach
+            lab = state._lab(state.session_name, settings)
+        elif state.reuse:
+            lab = state.adopt(settings)
+        else:
+            lab = state.bring_up(state.session_name, settings)
+        if share:
+            share.join()
     state.session_lab = lab
+    state.take_baseline(lab)
     yield lab
     state.session_lab = None
-    state.release([lab])
+    if state.baseline is not None:
+        import shutil
+
+        shutil.rmtree(state.baseline.parent, ignore_errors=True)
+        state.baseline = None
+    with locked(share):
+        if share and not share.leave():
+            return  # another worker still uses it: the last one takes it down
+        if state.reuse:
+            state.notes.append(
+                f"dockerlan: kept lab {lab.name} for the next run (--dockerlan-reuse); "
+                f"remove it with `dockerlan down --name {lab.name}`"
+            )
+        else:
+            state.release([lab])
 
 
 @pytest.fixture
@@ -204,6 +262,26 @@ def dockerlan_own_lab(dockerlan_lab_factory: LabFactory) -> Lab:
     return dockerlan_lab_factory()
 
 
+# ---- faults do not leak between tests --------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """After a test that used the session lab (and its own fixtures' teardown): undo the
+    faults it applied through the lab, then compare the lab with its state as made; a
+    difference fails this teardown, naming it, once the lab is repaired for the next."""
+    result = yield
+    state = item.config.stash.get(STATE, None)
+    lab = state.session_lab if state is not None else None
+    if (
+        state is not None
+        and lab is not None
+        and "dockerlan_lab" in getattr(item, "fixturenames", ())
+    ):
+        state.tidy(lab, item.stash.get(STARTED, 0.0))
+    return result
+
+
 # ---- a failing test's report ------------------------------------------------------------
 
 
@@ -211,12 +289,22 @@ def dockerlan_own_lab(dockerlan_lab_factory: LabFactory) -> Lab:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """On a failure, a section per lab the test used: its state and the failing pairs
-    of a ping matrix, asked only then."""
+    """On a failure, two sections per lab the test used, asked only then: its state, the
+    faults in force and those applied during the test, and a fresh ping matrix; then its
+    procs' log lines since the test began. They also go into a JUnit XML report."""
     report = yield
+    if report.when == "setup":
+        item.stash[STARTED] = call.start
     if report.failed and report.when in ("setup", "call"):
+        from dockerlan.testing.report import describe, into_junit, log_tails
+
+        since = item.stash.get(STARTED, call.start)
+        sections = []
         for lab in _labs_of(item):
-            report.sections.append((f"dockerlan lab {lab.name}", describe(lab)))
+            sections.append((f"dockerlan lab {lab.name}", describe(lab, since)))
+            sections.append((f"dockerlan logs {lab.name}", log_tails(lab, since)))
+        report.sections.extend(sections)
+        into_junit(item.config, report, sections)
     return report
 
 
@@ -231,39 +319,6 @@ def _labs_of(item: pytest.Item) -> list[Lab]:
     return found
 
 
-def describe(lab: Lab) -> str:
-    """The lab's state, host by host, and what its ping matrix found; never raises."""
-    try:
-        state = lab.status()
-    except Exception as exc:
-        return f"lab {lab.name} could not be asked: {_why(exc)}"
-    lines = [f"lab {lab.name}: {state.summary}"]
-    for host in state.hosts:
-        procs = ", ".join(
-            f"{p.name} {p.state}" + (f" ({p.health})" if p.health else "") for p in host.procs
-        )
-        lines.append(f"  {host.name}: {host.condition}" + (f"; procs: {procs}" if procs else ""))
-    try:
-        matrix = lab.ping_matrix()
-    except Exception as exc:
-        lines.append(f"ping matrix: could not be run: {_why(exc)}")
-    else:
-        if matrix.failures:
-            failures = [f"{p.src} -> {p.dst}" for p in matrix.failures]
-            shown = ", ".join(failures[:20]) + (", ..." if len(failures) > 20 else "")
-            lines.append(
-                f"ping matrix: {matrix.failed} of {len(matrix.pairs)} pairs failed: {shown}"
-            )
-        elif matrix.pairs:
-            lines.append(f"ping matrix: all {len(matrix.pairs)} pairs answered")
-        else:
-            lines.append("ping matrix: no pair to ping")
-        if matrix.down:
-            lines.append(f"ping matrix: not running: {', '.join(matrix.down)}")
-    lines.append(f"(dockerlan status --name {lab.name}; --dockerlan-keep keeps it after the run)")
-    return "\n".join(lines)
-
-
 # ---- the session's labs -----------------------------------------------------------------
 
 
@@ -272,9 +327,20 @@ class _State:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.token = os.urandom(3).hex()
+        worker = getattr(config, "workerinput", None)
+        self.worker: str | None = worker["workerid"] if worker else None
+        """Under pytest-xdist, this worker's id (gw0, ...): the workers of one run share
+        the session lab (its name comes from the run's id), each has its own others."""
+        self.token = str(worker["testrunuid"])[:6] if worker else os.urandom(3).hex()
         self.session_name = f"{NAME_PREFIX}{self.token}"
         self.keep = bool(config.getoption("dockerlan_keep", False))
+        reuse = config.getoption("dockerlan_reuse", None)
+        self.reuse = bool(config.getini("dockerlan_reuse") if reuse is None else reuse)
+        self.notes: list[str] = []
+        """Lines for the end of the session: what reuse did, and why not."""
+        self.check_after = bool(config.getini("dockerlan_check_after_test"))
+        self.baseline: Path | None = None
+        """The session lab as made, as an expectation file (`dockerlan snapshot`)."""
         self.reaper: _Reaper | None = None
         self.session_lab: Lab | None = None
         self.kept: list[str] = []
@@ -300,7 +366,8 @@ class _State:
 
     def next_name(self) -> str:
         self._count += 1
-        return f"{self.session_name}-{self._count}"
+        worker = f"{self.worker}-" if self.worker else ""
+        return f"{self.session_name}-{worker}{self._count}"
 
     def engine(self) -> Engine:
         """The engine, asked once per session; skips (fails in CI) the test without one."""
@@ -315,7 +382,7 @@ class _State:
                 try:
                     self._engine = connect()
                 except DockerlanError as exc:
-                    self._refusal = _why(exc)
+                    self._refusal = why(exc)
                 if self._engine is not None and self.reaper is not None:
                     self.reaper.with_engine(self._engine)
         if self._refusal is not None:
@@ -345,15 +412,96 @@ class _State:
                 found[key] = base / value if key in ("file", "compose") else value
         return found
 
-    def bring_up(self, name: str, settings: dict[str, Any]) -> Lab:
+    def take_baseline(self, lab: Lab) -> None:
+        """What every test's teardown compares the session lab with. Not under xdist:
+        another worker's test may be breaking the shared lab on purpose at that moment."""
+        if not self.check_after or self.worker is not None:
+            return
+        import tempfile
+
+        import yaml
+
+        folder = Path(tempfile.mkdtemp(prefix="dockerlan-baseline-"))
+        self.baseline = folder / f"{lab.name}.yml"
+        self.baseline.write_text(yaml.safe_dump(lab.snapshot(), sort_keys=False))
+
+    def tidy(self, lab: Lab, since: float) -> None:
+        """After a test: its faults undone, and the lab compared with its baseline; one
+        that differs is repaired (cuts healed, impairments cleared, `up`, and made anew
+        if that is not enough), then the test's teardown fails saying what differed."""
+        from dockerlan.errors import DockerlanError
+        from dockerlan.testing.hygiene import undo
+
+        try:
+            undo(lab, since)
+        except DockerlanError as exc:
+            _fail(f"could not undo the faults this test applied to lab {lab.name}: {one_line(exc)}")
+        if self.baseline is None:
+            return
+        differs = lab.check(self.baseline)
+        if not differs:
+            return
+        lab.heal()
+        lab.clear_impairments()
+        lab.up()
+        if lab.check(self.baseline):
+            lab.down()
+            lab.up()
+        shown = "; ".join(differs[:10]) + ("; ..." if len(differs) > 10 else "")
+        _fail(
+            f"this test left lab {lab.name} other than it found it: {shown} "
+            "(repaired for the next test; undo what a test does outside the Lab's API, "
+            "or give the test a lab of its own: dockerlan_own_lab)"
+        )
+
+    def adopt(self, settings: dict[str, Any]) -> Lab:
+        """The session lab under reuse: the one an earlier run kept with these settings,
+        brought back to its state as made by its `up` (cuts healed, impairments cleared,
+        what is stopped started) and checked by a ping matrix; else a new one, saying why
+        a kept one did not do."""
+        from dockerlan.api import owners
+        from dockerlan.testing.reuse import differences, kept_faults, reuse_key
+
+        digest, words = reuse_key(settings, self.config.rootpath)
+        name = f"{NAME_PREFIX}r-{digest[:8]}"
+        owner = f"{REUSE_PREFIX}{digest} {words}"
+        kept = {
+            lab: found[len(REUSE_PREFIX) :]
+            for lab, found in owners(self.engine()).items()
+            if found.startswith(REUSE_PREFIX)
+        }
+        if kept.get(name, "").startswith(digest):
+            undone = kept_faults(self._lab(name, settings, owner))
+            lab = self.bring_up(name, settings, owner)
+            matrix = lab.ping_matrix()
+            if matrix.all_ok:
+                done = f" ({'; '.join(undone)})" if undone else ""
+                self.notes.append(f"dockerlan: reused lab {name}, kept by an earlier run{done}")
+                return lab
+            self.notes.append(
+                f"dockerlan: lab {name}, kept by an earlier run, failed its ping matrix after "
+                f"the reset ({matrix.failed} pairs, down: {', '.join(matrix.down) or 'none'}): "
+                "made again"
+            )
+            lab.down()
+        for other, said in sorted(kept.items()):
+            if other != name:
+                theirs = said.partition(" ")[2]
+                self.notes.append(
+                    f"dockerlan: lab {other}, kept by an earlier run, was not reused: "
+                    f"{differences(theirs, words)}"
+                )
+        return self.bring_up(name, settings, owner)
+
+    def bring_up(self, name: str, settings: dict[str, Any], owner: str | None = None) -> Lab:
         """The lab these settings describe, up; a failed up leaves nothing and fails the
         test in dockerlan's one line."""
         from dockerlan.errors import DockerlanError
 
         try:
-            lab = self._lab(name, settings)
+            lab = self._lab(name, settings, owner)
         except DockerlanError as exc:
-            _fail(_one_line(exc))
+            _fail(one_line(exc))
         try:
             lab.up()
         except BaseException as exc:
@@ -362,11 +510,11 @@ class _State:
             with contextlib.suppress(Exception):
                 lab.down()
             if isinstance(exc, DockerlanError):
-                _fail(_one_line(exc))
+                _fail(one_line(exc))
             raise
         return lab
 
-    def _lab(self, name: str, settings: dict[str, Any]) -> Lab:
+    def _lab(self, name: str, settings: dict[str, Any], owner: str | None = None) -> Lab:
         """The Lab of these settings: Lab's own keywords, plus `file`, with paths taken
         from the rootdir and a command given as one string split as a shell would."""
         from dockerlan.api import Lab
@@ -381,7 +529,7 @@ class _State:
             given["command"] = shlex.split(given["command"])
         if "file" not in given and "compose" not in given:
             given.setdefault("procs", DEFAULT_PROCS)
-        return Lab(name, owner=self.owner, engine=self.engine(), **given)
+        return Lab(name, owner=owner or self.owner, engine=self.engine(), **given)
 
     def release(self, labs: list[Lab]) -> None:
         """Take the labs down (or keep them, with --dockerlan-keep); the first failure
@@ -394,12 +542,13 @@ class _State:
             try:
                 lab.down()
             except Exception as exc:
-                failures.append(f"{lab.name}: {_why(exc)}")
+                failures.append(f"{lab.name}: {why(exc)}")
         if failures:
             _fail("could not take down " + "; ".join(failures))
 
     def summary(self) -> list[str]:
         lines = self.reaper.summary() if self.reaper is not None else []
+        lines += self.notes
         if self.kept:
             lines.append(
                 f"dockerlan: kept {len(self.kept)} lab(s) (--dockerlan-keep): "
@@ -410,6 +559,8 @@ class _State:
 
 STATE = pytest.StashKey[_State]()
 USED = pytest.StashKey[list["Lab"]]()
+STARTED = pytest.StashKey[float]()
+"""When the test's setup began (Unix time): what its report's logs and faults start at."""
 """On a test item: the labs its factory made."""
 
 
@@ -485,14 +636,14 @@ class _Reaper:
 
             engine = engine or connect()
         except Exception as exc:  # no session fails for the reaper
-            self.failed.append(f"{', '.join(stale)}: {_why(exc)}")
+            self.failed.append(f"{', '.join(stale)}: {why(exc)}")
             return
-        for lab, why in stale.items():
+        for lab, reason in stale.items():
             try:
                 if Lab(lab, engine=engine).down().removed_anything:
-                    self.removed.append(f"{lab} ({why})")
+                    self.removed.append(f"{lab} ({reason})")
             except Exception as exc:
-                self.failed.append(f"{lab}: {_why(exc)}")
+                self.failed.append(f"{lab}: {why(exc)}")
 
     def summary(self) -> list[str]:
         lines = []
@@ -552,22 +703,3 @@ def _fail(message: str) -> NoReturn:
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def _one_line(exc: BaseException) -> str:
-    """dockerlan's one line for its errors (with the hint, and a failed command's output)."""
-    message = str(getattr(exc, "message", None) or exc)
-    hint = getattr(exc, "hint", None)
-    line = f"dockerlan: {message}" + (f" ({hint})" if hint else "")
-    output = str(getattr(exc, "output", "") or "").strip()
-    if output:
-        line += "\n" + "\n".join(output.splitlines()[-20:])
-    return line
-
-
-def _why(exc: BaseException) -> str:
-    from dockerlan.errors import DockerlanError
-
-    if isinstance(exc, DockerlanError):
-        return _one_line(exc).removeprefix("dockerlan: ")
-    return f"{type(exc).__name__}: {exc}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -106,6 +106,94 @@ def ps(name: NameOption = None, as_json: JsonOption = False) -> None:
         err.print(f"[red]{escape(line)}[/]", highlight=False)
     if found.unseen:
         err.print(f"[red]not seen: {', '.join(found.unseen)} (not running or not set up)[/]")
+        raise typer.Exit(1)
+
+
+PALETTE = ("cyan", "yellow", "green", "magenta", "blue", "red")
+
+
+@user_errors
+def logs(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Procs (p5), an app's replicas (front-2) or services (front: each of its "
+            "replicas), or hosts (h1: its own engine and setup). None: every proc.",
+            show_default=False,
+        ),
+    ] = None,
+    name: NameOption = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Go on printing new lines until Ctrl-C.")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only the lines written after this: a time back from now (90s, 10m, 1h30m), "
+            "a Unix time, or a date and time (2026-12-06T21:00:00Z).",
+            show_default=False,
+        ),
+    ] = None,
+    tail: Annotated[
+        int | None,
+        typer.Option("--tail", help="Only the last N lines of each source.", show_default=False),
+    ] = None,
+    timestamps: Annotated[
+        bool, typer.Option("--timestamps", "-t", help="Print when each line was written.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The output of procs, replicas and hosts, interleaved by the time each line was written.
+
+    Each line follows its source's name. Exits 1 if a source could not be read (its
+    host is down, its machine does not answer).
+    """
+    from dockerlan.api import Lab
+    from dockerlan.errors import PlanError
+    from dockerlan.plan.logs import since_seconds
+
+    after = None if since is None else since_seconds(since)  # bad input before any engine
+    if tail is not None and tail < 0:
+        raise PlanError(f"--tail {tail} is not a number of lines", hint="give 0 or more")
+    lab = Lab.attach(lab_name(name))
+    chosen = lab.log_sources(targets or [])
+    if not chosen:
+        err.print("[red]nothing to read: the lab has no procs[/]")
+        raise typer.Exit(1)
+    width = max(len(s.name) for s in chosen)
+    colours = {s.name: PALETTE[i % len(PALETTE)] for i, s in enumerate(chosen)}
+    styled = out.is_terminal and not as_json
+    unread: dict[str, str] = {}
+
+    def show(item: Any) -> None:
+        if isinstance(item, tuple):
+            unread[item[0]] = item[1]
+            err.print(f"[red]{escape(item[0])}: {escape(item[1])}[/]", highlight=False)
+            return
+        if as_json:
+            print(json.dumps(item.to_json()), flush=follow)
+            return
+        prefix = item.source.name.ljust(width) + " | "
+        if styled:
+            prefix = typer.style(prefix, fg=colours[item.source.name])
+        stamp = f"{item.stamp} " if timestamps and item.stamp else ""
+        print(f"{prefix}{stamp}{item.text}", flush=follow)
+
+    if not follow:
+        found = lab.logs(*(targets or []), since=after, tail=tail)
+        for line in found.lines:
+            show(line)
+        for failure in found.unread.items():
+            show(failure)
+    else:
+        reading = lab.follow_logs(*(targets or []), since=after, tail=tail)
+        try:
+            for item in reading:
+                show(item)
+        except KeyboardInterrupt:
+            reading.close()
+            raise typer.Exit(130) from None
+    if unread:
         raise typer.Exit(1)
 
 
@@ -342,6 +430,7 @@ def register(app: typer.Typer) -> None:
     app.command()(start)
     app.command()(kill)
     app.command()(ps)
+    app.command()(logs)
     app.command("ping-matrix")(ping_matrix)
     app.command()(status)
     app.command("exec")(exec_command)

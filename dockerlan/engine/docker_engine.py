@@ -423,6 +423,23 @@ class DockerEngine:
         finally:
             stream.close()
 
+    def logs(
+        self, container: str, since: float | None, tail: int | None, follow: bool
+    ) -> Generator[str, None, None]:
+        with _refusals(f"read the log of {container}"):
+            stream = self.api.logs(
+                container,
+                stream=True,
+                follow=follow,
+                timestamps=True,
+                tail="all" if tail is None else tail,
+                **({} if since is None else {"since": since}),
+            )
+        try:
+            yield from _lines(stream)
+        finally:
+            stream.close()
+
     # ---- images -------------------------------------------------------------
 
     def pull(self, name: str) -> None:

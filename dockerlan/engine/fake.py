@@ -261,6 +261,16 @@ class FakeEngine:
     def follow_logs(self, container: str) -> Generator[str, None, None]:
         yield from list(self._find(container).log)
 
+    def logs(
+        self, container: str, since: float | None, tail: int | None, follow: bool
+    ) -> Generator[str, None, None]:
+        """The log's lines stamped a second apart from the epoch; `follow` ends at once."""
+        stamped = [
+            f"1970-01-01T00:00:{i:02d}Z {line}" for i, line in enumerate(self._find(container).log)
+        ]
+        kept = [line for i, line in enumerate(stamped) if since is None or i > since]
+        yield from kept[-tail:] if tail else ([] if tail == 0 else kept)
+
     # ---- images -------------------------------------------------------------
 
     def pull(self, name: str) -> None:

@@ -221,6 +221,11 @@ class Fleet:
     def follow_logs(self, container: str) -> Generator[str, None, None]:
         return self._owner(container).follow_logs(container)
 
+    def logs(
+        self, container: str, since: float | None, tail: int | None, follow: bool
+    ) -> Generator[str, None, None]:
+        return self._owner(container).logs(container, since, tail, follow)
+
     # ---- images: this computer's engine -------------------------------------
 
     def pull(self, name: str) -> None:

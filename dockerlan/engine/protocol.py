@@ -137,6 +137,14 @@ class Engine(Protocol):
         """Every line the container wrote and writes, until it stops or the caller closes."""
         ...
 
+    def logs(
+        self, container: str, since: float | None, tail: int | None, follow: bool
+    ) -> Generator[str, None, None]:
+        """The container's lines, each after Docker's stamp (RFC 3339 nanoseconds) and a
+        space: those after `since` (Unix time), the last `tail`, and with `follow` the
+        new ones until it stops or the caller closes."""
+        ...
+
     # ---- images -------------------------------------------------------------
     def pull(self, name: str) -> None: ...
 

@@ -72,6 +72,10 @@ IMAGE_ARCHIVE = "/var/tmp/dockerlan/image.tar"
 IMAGES_DIR = "/var/lib/dockerlan/images"
 """Where a host mounts, read-only, its machine's copy of the procs' images."""
 
+MARK_VARIABLE = "DOCKERLAN_EXEC"
+"""In the environment of what dockerlan starts in a host and may have to stop (a spawned
+command, a log follower): `dockerlan-host signal MARK` finds it by its value."""
+
 COMMAND = "dockerlan-host"
 STEPS = ("engine", "image", "procs", "links")
 """The steps of `setup`, in order; the progress lines of `up` count hosts through them."""

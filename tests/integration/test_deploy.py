@@ -15,7 +15,8 @@ import docker
 import pytest
 from labtools import dl, dl_json, lab_objects, sh_in
 
-from dockerlan import labels
+from dockerlan import Lab, labels
+from dockerlan.errors import DockerlanError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docker-compose.example.yml"
@@ -160,6 +161,23 @@ def test_a_stopped_store_host_makes_the_front_report_it_and_starting_it_heals(
         time.sleep(1)
     code, body = hit(app)
     assert code == 200 and body["hits"] >= 1
+
+
+def test_wait_healthy_waits_for_every_replica_and_names_those_that_are_not(app: str) -> None:
+    lab = Lab.attach(app)
+    lab.wait_healthy("front", timeout=60)  # the control: healthy, it returns
+    lab.stop("store-1")
+    try:
+        with pytest.raises(
+            DockerlanError, match=r"service store is not healthy after 1 s: store-1 exited"
+        ):
+            lab.wait_healthy("store", timeout=1)
+    finally:
+        lab.start("store-1")
+    lab.wait_healthy("store", timeout=120)
+    assert hit(app)[0] == 200
+    with pytest.raises(DockerlanError, match="runs no service 'nothing'"):
+        lab.wait_healthy("nothing")
 
 
 def test_a_bad_compose_file_names_the_key_and_line_and_leaves_nothing(

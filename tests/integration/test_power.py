@@ -60,7 +60,11 @@ def test_a_stopped_host_takes_its_procs_down_and_comes_back_as_it_was(lab: str) 
     }, "exactly the pairs with a proc of h1"
     listing = dl("ps", "--name", lab, check=False)
     assert listing.returncode == 1 and "not seen: h1" in listing.stderr
+    logs = dl("logs", "--name", lab, "p0", "p2", check=False)
+    assert logs.returncode == 1, "p2's host is down: its log cannot be read"
+    assert "p2: " in logs.stderr and "p0: " not in logs.stderr, logs.stderr
     dl("start", "--name", lab, "h1")
+    dl("logs", "--name", lab, "p0", "p2")  # the control: back, both are read
     assert kept(lab) == before
     assert failing_pairs(lab) == set()
 

@@ -13,8 +13,11 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import docker
 import pytest
@@ -145,11 +148,15 @@ def test_a_failing_tests_report_shows_the_state_of_the_labs_it_used(
             assert dockerlan_own_lab.name == dockerlan_lab.name + "-1"
             lab = dockerlan_own_lab
             assert (lab.hosts, lab.procs) == (["h0", "h1"], ["p0", "p1"])
+            lab.exec("p0", "sh", "-c", "echo seen-by-the-report > /proc/1/fd/1", check=True)
+            lab.impair("p0", to="p1", rate="1mbit")
+            lab.partition("h0", "h1")
+            lab.heal()
             dockerlan_own_lab.exec("h1", "docker", "kill", "p1", check=True)
             assert dockerlan_own_lab.exec("p0", "ping", "-c1", "-W1", "p1").rc == 0
         """
     )
-    result = run(session)
+    result = run(session, "--junitxml=report.xml")
     name = session_name(session)
     made.append(name)
     result.assert_outcomes(failed=3)
@@ -160,6 +167,10 @@ def test_a_failing_tests_report_shows_the_state_of_the_labs_it_used(
     for line in (f"lab {name}: running", "h0: running; procs: p0 running", "h1: running"):
         assert line in shared
     assert "ping matrix: all 2 pairs answered" in shared
+    assert "faults in force: none" in shared
+    assert "faults applied during the test: none" in shared
+    assert f"- dockerlan logs {name} -" in shared
+    assert f"no proc of lab {name} wrote a line during the test" in shared
 
     assert "dockerlan lab" not in failure_of(output, "test_plain")
 
@@ -169,6 +180,22 @@ def test_a_failing_tests_report_shows_the_state_of_the_labs_it_used(
     mine = own[own.index(f"dockerlan lab {name}-1 -") :]
     assert "h1: running; procs: p1 exited" in mine
     assert "ping matrix: not running: p1" in mine
+    assert "faults in force: impaired: p0 to p1 rate 1000kbit" in mine, mine
+    applied = [line.split(" ", 3)[-1] for line in mine.splitlines() if line.startswith("  ")]
+    assert [a for a in applied if a.startswith(("impair", "partition", "heal"))] == [
+        "impair p0 to p1 rate 1000kbit",
+        "partition h0 / h1 (cut 1)",
+        "heal h0 / h1 (cut 1)",
+    ]
+    logs = mine[mine.index(f"- dockerlan logs {name}-1 -") :]
+    assert "p0 | seen-by-the-report" in logs
+
+    cases = {
+        c.get("name"): c for c in ElementTree.parse(session.path / "report.xml").iter("testcase")
+    }
+    junit = "".join(n.text or "" for n in cases["test_own_lab"].iter("system-out"))
+    assert f"dockerlan lab {name}-1" in junit and "p0 | seen-by-the-report" in junit
+    assert list(cases["test_plain"].iter("system-out")) == [], "no lab, no section"
     assert lab_names(client, name) == set()
 
 
@@ -425,3 +452,156 @@ def test_with_reap_off_a_session_leaves_the_labs_of_dead_sessions(
     on.assert_outcomes(passed=1)
     on.stdout.fnmatch_lines([f"dockerlan: removed * lab(s) *{lab} (pid {ended.pid} *"])
     assert lab_names(client, lab) == set()
+
+
+BREAKS_ITS_LAB = """
+def test_break_it(dockerlan_lab):
+    assert dockerlan_lab.ping_matrix().all_ok, "whole at the start of every run"
+    dockerlan_lab.partition("h0", "h1")
+    dockerlan_lab.impair("p0", rate="1mbit")
+    dockerlan_lab.stop("p1")
+"""
+
+
+def created_since(client: docker.DockerClient, lab: str, since: float) -> list[str]:
+    """Every container made since then, on this engine and in the lab's hosts' engines,
+    as their events say."""
+    until = time.time()
+    flt = {"type": "container", "event": "create"}
+    events = client.events(since=since, until=until, filters=flt, decode=True)
+    made = [str(e["Actor"]["Attributes"].get("name")) for e in events]
+    hosts = client.containers.list(
+        filters={"label": [f"{labels.LAB}={lab}", f"{labels.ROLE}={labels.ROLE_HOST}"]}
+    )
+    for host in hosts:
+        ask = ["docker", "events", "--since", f"{since:.3f}", "--until", f"{until:.3f}"]
+        ask += ["--filter", "event=create", "--format", "{{.Actor.Attributes.name}}"]
+        made += [f"{host.name}/{name}" for name in host.exec_run(ask).output.decode().split()]
+    return made
+
+
+def test_reuse_adopts_the_kept_lab_reset_creating_nothing_and_other_settings_make_a_new_one(
+    session: pytest.Pytester, client: docker.DockerClient
+) -> None:
+    """The first run makes the lab, breaks it (a cut, an impairment, a proc stopped) and
+    keeps it; the second adopts it, healed, cleared and started again, creating no
+    container anywhere; a third with another number of hosts makes a lab of its own and
+    says why it did not adopt the first."""
+    session.makeini(SMALL)
+    session.makepyfile(test_reuse=BREAKS_ITS_LAB)
+    kept = re.compile(r"kept lab (pyt-r-[0-9a-f]{8}) for the next run")
+    labs: set[str] = set()
+    try:
+        before_first = time.time()
+        first = run(session, "--dockerlan-reuse")
+        first.assert_outcomes(passed=1)
+        found = kept.search(first.stdout.str())
+        assert found, first.stdout.str()
+        name = found.group(1)
+        labs.add(name)
+        assert created_since(client, name, before_first), "the control: the first run made it"
+        assert owner_of(client, name).startswith("pytest-reuse ")
+
+        before_second = time.time()
+        second = run(session, "--dockerlan-reuse")
+        second.assert_outcomes(passed=1)
+        out = second.stdout.str()
+        assert f"reused lab {name}, kept by an earlier run" in out
+        assert "(healed h0 / h1; cleared p0 rate 1000kbit; started p1)" in out
+        again = kept.search(out)
+        assert again and again.group(1) == name, "kept again for the next run"
+        assert created_since(client, name, before_second) == []
+
+        third = run(session, "--dockerlan-reuse", "--dockerlan-hosts", "3")
+        third.assert_outcomes(passed=1)
+        out = third.stdout.str()
+        other = kept.search(out)
+        assert other and other.group(1) != name, out
+        labs.add(other.group(1))
+        assert f"lab {name}, kept by an earlier run, was not reused: hosts was 2, is 3" in out
+    finally:
+        for lab in labs:
+            Lab(lab).down()
+    assert lab_names(client, "pyt-r-") & labs == set()
+
+
+ON_A_WORKER = """
+import os
+
+def test_session_lab_{part}(dockerlan_lab):
+    assert dockerlan_lab.ping_matrix().all_ok
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    with open(f"session-{{worker}}.txt", "w") as out:
+        out.write(dockerlan_lab.name)
+
+def test_own_lab_{part}(dockerlan_lab_factory):
+    lab = dockerlan_lab_factory(hosts=1, procs=1)
+    with open(f"own-{part}.txt", "w") as out:
+        out.write(lab.name)
+"""
+
+
+def test_two_xdist_workers_share_one_session_lab_made_once_and_removed_by_the_last(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    """Each worker runs one file (--dist loadfile): both use the same session lab, whose
+    hosts were each created once, while their own labs are their own; nothing is left."""
+    session.makeini(SMALL)
+    session.makepyfile(test_a=ON_A_WORKER.format(part="a"), test_b=ON_A_WORKER.format(part="b"))
+    since = time.time()
+    result = run(session, "-p", "xdist", "-n", "2", "--dist", "loadfile")
+    result.assert_outcomes(passed=4)
+    shared = {path.read_text() for path in session.path.glob("session-gw*.txt")}
+    assert len(list(session.path.glob("session-gw*.txt"))) == 2, "each worker used it"
+    assert len(shared) == 1, shared
+    (name,) = shared
+    made.append(name)
+    own = {(session.path / f"own-{part}.txt").read_text() for part in "ab"}
+    assert len(own) == 2 and all(lab.startswith(f"{name}-gw") for lab in own), own
+    flt = {"type": "container", "event": "create"}
+    events = client.events(since=since, until=time.time(), filters=flt, decode=True)
+    created = [str(e["Actor"]["Attributes"].get("name")) for e in events]
+    assert sorted(c for c in created if c.startswith(f"{name}-h")) == [f"{name}-h0", f"{name}-h1"]
+    assert lab_names(client, name) == set()
+    assert not (Path(tempfile.gettempdir()) / f"dockerlan-xdist-{name}").exists()
+
+
+LEAKS = """
+import subprocess, sys
+from pathlib import Path
+
+def test_1_faults_through_the_api_are_undone(dockerlan_lab):
+    dockerlan_lab.partition("h0", "h1")
+    dockerlan_lab.impair("p0", rate="1mbit")
+    dockerlan_lab.stop("p1")
+    assert dockerlan_lab.ping_matrix().failed == 2
+
+def test_2_gets_a_whole_lab_then_leaks_a_cut_past_the_api(dockerlan_lab):
+    assert dockerlan_lab.ping_matrix().all_ok, dockerlan_lab.ping_matrix().failures
+    assert dockerlan_lab.cuts() == [] and dockerlan_lab.impairments() == []
+    cli = str(Path(sys.executable).with_name("dockerlan"))
+    subprocess.run([cli, "partition", "--name", dockerlan_lab.name, "h0", "/", "h1"], check=True)
+
+def test_3_gets_a_healed_lab(dockerlan_lab):
+    assert dockerlan_lab.ping_matrix().all_ok, dockerlan_lab.ping_matrix().failures
+"""
+
+
+def test_faults_never_leak_into_the_next_test(
+    session: pytest.Pytester, made: list[str], client: docker.DockerClient
+) -> None:
+    """Faults applied through the lab are undone when the test ends (the next test finds
+    it whole); a cut made past the API fails that test's teardown, naming what differs,
+    and the next test gets the lab healed."""
+    session.makeini(SMALL)
+    session.makepyfile(test_leaks=LEAKS)
+    result = run(session)
+    made.append(session_name(session))
+    result.assert_outcomes(passed=3, errors=1)
+    output = result.stdout.str()
+    leak = failure_of(
+        output, "ERROR at teardown of test_2_gets_a_whole_lab_then_leaks_a_cut_past_the_api"
+    )
+    assert f"this test left lab {session_name(session)} other than it found it" in leak, leak
+    assert "p0" in leak and "p1" in leak and "repaired for the next test" in leak
+    assert "test_1" not in "".join(re.findall(r"ERROR at teardown of (\S+)", output))

@@ -39,6 +39,8 @@ ENGINE_DOWN = "the Docker engine does not answer"
         (["trace", "p0", "p0"], "p0 and p0 are the same proc"),
         (["status", "--name", "a b"], "invalid lab name 'a b'"),
         (["down", "--all", "--name", "x"], "--all removes every lab: give it without --name"),
+        (["logs", "--since", "yesterday"], "--since 'yesterday' is neither a duration"),
+        (["logs", "--tail", "-1"], "--tail -1 is not a number of lines"),
     ],
 )
 def test_bad_input_to_a_fault_verb_is_one_line_and_exit_2_before_any_engine_call(
@@ -60,6 +62,7 @@ def test_bad_input_to_a_fault_verb_is_one_line_and_exit_2_before_any_engine_call
         ["partition", "h0", "/", "h1"],
         ["heal", "1"],
         ["trace", "p0", "p1"],
+        ["logs", "p0", "--since", "1h30m", "--tail", "5"],
     ],
 )
 def test_good_input_goes_on_to_the_engine(args: list[str]) -> None:
