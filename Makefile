@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse test-stock test-two-machines
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse bench-checker test-stock test-two-machines
 
 setup:
 	@scripts/setup.sh
@@ -42,6 +42,10 @@ bench-restart: setup
 ## A pytest session with and without --dockerlan-reuse, at 3x4 and 8x8 (not part of `make test`).
 bench-reuse: setup
 	$(BIN)/python bench/reuse.py
+
+## The linearizability checker's speed: 1k and 10k operations, 5 and 20 clients (no engine).
+bench-checker: setup
+	$(BIN)/python bench/checker.py
 
 ## Ways to deliver a proc image into the hosts, timed side by side (8 hosts; not part of `make test`).
 bench-delivery: setup

@@ -218,14 +218,30 @@ class Lab:
         power.act(self.engine, self.plan, "kill", target)
         self._applied("kill", target, target)
 
-    def partition(self, *groups: str | Sequence[str]) -> Cut:
+    def pause(self, target: str) -> None:
+        """Freeze a host (its engine and procs with it) or a proc, as a hung machine or
+        process: it answers nothing, keeps its state, and runs on after `resume`."""
+        from dockerlan.lab import power
+
+        power.act(self.engine, self.plan, "pause", target)
+        self._applied("pause", target, target)
+
+    def resume(self, target: str) -> None:
+        """Let a paused host or proc run on from where it was frozen."""
+        from dockerlan.lab import power
+
+        power.act(self.engine, self.plan, "resume", target)
+        self._applied("resume", target, target)
+
+    def partition(self, *groups: str | Sequence[str], one_way: bool = False) -> Cut:
         """Cut groups of hosts or procs apart, both ways (a host stands for its procs too):
         `lab.partition(["h0", "h1"], ["h2"])`, or `lab.partition("h0", "h2")` where each
-        group is one name; the cut, numbered for `heal`."""
+        group is one name; with `one_way`, only what the first group sends to the second
+        is dropped. The cut, numbered for `heal`."""
         from dockerlan.lab import partition
         from dockerlan.plan.cuts import as_groups
 
-        cut = partition.partition(self.engine, self.plan, as_groups(groups))
+        cut = partition.partition(self.engine, self.plan, as_groups(groups), one_way)
         self._applied("partition", f"{cut} (cut {cut.number})", str(cut.number))
         return cut
 
@@ -618,7 +634,7 @@ class Applied:
     at: float
     """When (Unix time)."""
     verb: str
-    """stop, start, kill, partition, heal, impair or clear."""
+    """stop, start, kill, pause, resume, partition, heal, impair or clear."""
     what: str
     target: str
     """What undoes it acts on: the host or proc, the impaired target, the cut's number."""

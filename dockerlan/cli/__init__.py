@@ -2,15 +2,15 @@
 
 `app` holds the typer app, the option types and the error boundary; `lab`
 makes and removes labs, `inspect` looks into one, `plans` draws and exports
-plans, `machines` records the engines a lab may use, `images` builds the
-images. Each registers its verbs, lab verbs first so that `--help` lists those
-first.
+plans, `history` checks an application's recorded operations, `machines` records
+the engines a lab may use, `images` builds the images. Each registers its verbs, lab
+verbs first so that `--help` lists those first.
 """
 
-from dockerlan.cli import images, inspect, lab, machines, plans
+from dockerlan.cli import history, images, inspect, lab, machines, plans
 from dockerlan.cli.app import app
 
-for _verbs in (lab, inspect, plans, machines, images):
+for _verbs in (lab, inspect, plans, history, machines, images):
     _verbs.register(app)
 
 

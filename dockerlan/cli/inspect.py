@@ -143,10 +143,10 @@ def logs(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The output of procs, replicas and hosts, interleaved by the time each line was written.
+    """The output of procs, replicas and hosts, interleaved by when it was written.
 
-    Each line follows its source's name. Exits 1 if a source could not be read (its
-    host is down, its machine does not answer).
+    Each line follows its source's name. Exits 1 if a source could not be
+    read (its host is down, its machine does not answer).
     """
     from dockerlan.api import Lab
     from dockerlan.errors import PlanError
@@ -202,13 +202,22 @@ TargetsArgument = Annotated[
 ]
 
 
+DONE = {
+    "stop": "stopped",
+    "start": "started",
+    "kill": "killed",
+    "pause": "paused",
+    "resume": "resumed",
+}
+
+
 def _power(action: str, targets: list[str], name: str | None) -> None:
     from dockerlan.api import Lab
 
     lab = Lab.attach(lab_name(name))
     for target in targets:
         getattr(lab, action)(target)
-        err.print(f"[green]✓[/] {target}: {action}{'ped' if action == 'stop' else 'ed'}")
+        err.print(f"[green]✓[/] {target}: {DONE[action]}")
 
 
 @user_errors
@@ -233,25 +242,50 @@ def kill(targets: TargetsArgument, name: NameOption = None) -> None:
 
 
 @user_errors
+def pause(targets: TargetsArgument, name: NameOption = None) -> None:
+    """Freeze hosts or procs, as a hung machine or process, until `resume`.
+
+    A paused host's engine and procs are frozen with it. Their memory,
+    connections and timers stay as they were, and run on when resumed.
+    """
+    _power("pause", targets, name)
+
+
+@user_errors
+def resume(targets: TargetsArgument, name: NameOption = None) -> None:
+    """Let paused hosts or procs run on from where they were frozen."""
+    _power("resume", targets, name)
+
+
+@user_errors
 def partition(
     groups: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Groups of hosts or procs, separated by '/': h0,h1 / h2; over machines, "
+            help="Groups of hosts or procs, separated by '/': h0,h1 / h2; or two joined by "
+            "'->' for a one-way cut: h0 -> h1 drops only what h0 sends to h1. Over machines, "
             "a machine's name stands for its hosts: pc1 / pc2."
         ),
     ] = None,
     name: NameOption = None,
+    one_way_flag: Annotated[
+        bool,
+        typer.Option(
+            "--one-way",
+            help="Drop only what the first group sends to the second (as 'h0 -> h1' does).",
+        ),
+    ] = False,
 ) -> None:
-    """Cut groups of hosts (with their procs) or procs apart, both ways.
+    """Cut groups of hosts (with their procs) or procs apart, both ways or one way.
 
     Without groups, list the cuts in force. Several cuts may stand at once.
     """
     from dockerlan.api import Lab
-    from dockerlan.plan.cuts import parse_groups
+    from dockerlan.plan.cuts import parse_cut
 
     name = lab_name(name)
-    asked = parse_groups(groups) if groups else None
+    asked, one_way = parse_cut(groups) if groups else (None, False)
+    one_way = one_way or one_way_flag
     lab = Lab.attach(name)
     if asked is None:
         standing = lab.cuts()
@@ -260,7 +294,7 @@ def partition(
         if not standing:
             err.print(f"lab {name}: no cuts")
         return
-    cut = lab.partition(*asked)
+    cut = lab.partition(*asked, one_way=one_way)
     err.print(
         f"[green]✓[/] cut {cut.number}: {cut} [dim](dockerlan heal {cut.number} undoes it)[/]"
     )
@@ -429,6 +463,8 @@ def register(app: typer.Typer) -> None:
     app.command()(stop)
     app.command()(start)
     app.command()(kill)
+    app.command()(pause)
+    app.command()(resume)
     app.command()(ps)
     app.command()(logs)
     app.command("ping-matrix")(ping_matrix)

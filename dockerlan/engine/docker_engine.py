@@ -325,6 +325,14 @@ class DockerEngine:
         with _refusals(f"kill {container_id[:12]}"):
             self.api.kill(container_id)
 
+    def pause(self, container_id: str) -> None:
+        with _refusals(f"pause {container_id[:12]}"):
+            self.api.pause(container_id)
+
+    def resume(self, container_id: str) -> None:
+        with _refusals(f"resume {container_id[:12]}"):
+            self.api.unpause(container_id)
+
     def remove_container(self, container_id: str) -> None:
         with _refusals(f"remove container {container_id[:12]}"), _gone_is_fine():
             self.api.remove_container(container_id, force=True, v=True)

@@ -172,6 +172,16 @@ class FakeEngine:
     def kill(self, container_id: str) -> None:
         self.stop(container_id)
 
+    def pause(self, container_id: str) -> None:
+        box = self._find(container_id)
+        self._act("pause", box.record.name)
+        box.record = replace(box.record, state="paused")
+
+    def resume(self, container_id: str) -> None:
+        box = self._find(container_id)
+        self._act("resume", box.record.name)
+        box.record = replace(box.record, state="running")
+
     def start(self, container_id: str) -> None:
         box = self._find(container_id)
         self._act("start", box.record.name)

@@ -161,6 +161,12 @@ class Fleet:
     def kill(self, container_id: str) -> None:
         self._owner(container_id).kill(container_id)
 
+    def pause(self, container_id: str) -> None:
+        self._owner(container_id).pause(container_id)
+
+    def resume(self, container_id: str) -> None:
+        self._owner(container_id).resume(container_id)
+
     def remove_container(self, container_id: str) -> None:
         try:
             owner = self._owner(container_id)

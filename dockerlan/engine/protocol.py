@@ -89,6 +89,13 @@ class Engine(Protocol):
 
     def kill(self, container_id: str) -> None: ...
 
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of the container (the cgroup freezer): it stays, and answers
+        nothing, until `resume`."""
+        ...
+
+    def resume(self, container_id: str) -> None: ...
+
     def remove_container(self, container_id: str) -> None:
         """Force-remove, with its anonymous volumes; gone already is fine."""
         ...

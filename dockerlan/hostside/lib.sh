@@ -358,10 +358,11 @@ namespaces() {
     echo "- self"
 }
 
-# The drops of the lab's cuts (DROPS_FILE: "NAME ADDRESS" lines, NAME a proc or
-# - for the host itself), each in its own network namespace: a chain
+# The drops of the lab's cuts (DROPS_FILE: "NAME ADDRESS WAY" lines, NAME a proc
+# or - for the host itself), each in its own network namespace: a chain
 # DOCKERLAN-CUTS, jumped to from INPUT and OUTPUT, drops packets to and from
-# each address; where nothing is to be dropped the chain is emptied (healed).
+# each address (WAY both), or only those sent to it (WAY to: a one-way cut);
+# where nothing is to be dropped the chain is emptied (healed).
 # A host where no cut was ever made skips all of it (CUTS_MARK).
 apply_cuts() {
     local inventory name pid chain
@@ -372,7 +373,7 @@ apply_cuts() {
         {
             echo "*filter"
             echo ":DOCKERLAN-CUTS - [0:0]"
-            awk -v n="$name" '$1 == n { print "-A DOCKERLAN-CUTS -s " $2 " -j DROP"
+            awk -v n="$name" '$1 == n { if ($3 != "to") print "-A DOCKERLAN-CUTS -s " $2 " -j DROP"
                 print "-A DOCKERLAN-CUTS -d " $2 " -j DROP" }' "$DROPS_FILE"
             echo "COMMIT"
         } | in_netns "$pid" iptables-restore --noflush || fail "cannot apply the cuts to $name"

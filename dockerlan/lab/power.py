@@ -1,4 +1,6 @@
-"""Hosts and procs going off and coming back: `stop`, `start` and `kill`.
+"""Hosts and procs going off and coming back: `stop`, `start` and `kill`; and hanging:
+`pause` and `resume` (the cgroup freezer: every process stays as it was, and runs on
+from there when resumed, as after a machine's or a process's stall).
 
 A host is its container: stopping it is its machine going off (its procs
 stop with it); starting it runs its setup at boot, which brings back its
@@ -17,7 +19,9 @@ from dockerlan.errors import DockerlanError
 from dockerlan.lab.status import read_lab
 from dockerlan.plan.layout import HostPlan, LabPlan
 
-ACTIONS = ("stop", "start", "kill")
+ACTIONS = ("stop", "start", "kill", "pause", "resume")
+DOCKER_WORD = {"resume": "unpause"}
+"""The inner engine's own verb, where dockerlan's differs."""
 START_TIMEOUT = 120.0
 
 
@@ -40,21 +44,26 @@ def find(plan: LabPlan, name: str) -> Target:
 
 
 def act(engine: Engine, plan: LabPlan, action: str, name: str) -> None:
-    """Stop, start or kill one host or proc; a started host is waited for until set up."""
+    """Stop, start, kill, pause or resume one host or proc; a started host is waited for
+    until set up."""
     if action not in ACTIONS:
         raise DockerlanError(f"unknown action {action!r}: choose one of {', '.join(ACTIONS)}")
     target = find(plan, name)
     container = target.host.container
     if target.proc is not None:
         flags = ["-t", "1"] if action == "stop" else []
-        engine.exec(container, ["docker", action, *flags, target.proc])
+        engine.exec(container, ["docker", DOCKER_WORD.get(action, action), *flags, target.proc])
     elif action == "start":
         engine.start(container)
         wait_ready(engine, plan.spec.name, target.host.name)
     elif action == "stop":
         engine.stop(container)
-    else:
+    elif action == "kill":
         engine.kill(container)
+    elif action == "pause":
+        engine.pause(container)
+    else:
+        engine.resume(container)
 
 
 def wait_ready(engine: Engine, lab: str, host: str, timeout: float = START_TIMEOUT) -> None:

@@ -308,7 +308,11 @@ class Apply:
             run = provision.at_boot
         else:
             provision.deliver(self.engine, container, self.files(host))
-            if host.name in self.decision.start:
+            made = self.snapshot.hosts.get(host.name)
+            if made is not None and made.state == "paused":  # frozen, not stopped: thawed
+                self.engine.resume(made.id)
+                run = provision.now
+            elif host.name in self.decision.start:
                 self.engine.start(self.snapshot.hosts[host.name].id)
                 run = provision.at_boot
             else:

@@ -1,7 +1,9 @@
 """Partitions of a lab, as data: which groups are cut apart, and the drops each host makes.
 
 `dockerlan partition h0,h1 / h2` cuts two groups apart, both ways; several
-cuts may stand at once, each with a number for `heal`. A host in a group
+cuts may stand at once, each with a number for `heal`. `partition h0 -> h1` cuts one
+way: what h0 (and its procs) sends to h1 (and its procs) is dropped, what h1 sends
+arrives (so a ping from either side fails: its echo or its reply goes h0 -> h1). A host in a group
 stands for itself and all its procs. The cut is made where it holds whatever
 the path: each member drops packets to and from every member of the other
 groups, in its own network namespace (a proc's, or the host's for the host's
@@ -9,8 +11,9 @@ own address), so it holds across routers and VXLAN tunnels alike and needs
 nothing in the procs' images.
 
 Each host gets the lab's cuts (the same file everywhere, read back by the
-next `partition`) and its own drop list: "NAME ADDRESS" lines, NAME a proc of
-the host or "-" for the host itself.
+next `partition`) and its own drop list: "NAME ADDRESS WAY" lines, NAME a proc of
+the host or "-" for the host itself, WAY `both` (to and from the address) or `to`
+(only what NAME sends to it).
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ class Cut:
     number: int
     groups: tuple[tuple[str, ...], ...]
     """The names given (hosts, procs or replicas), group by group."""
+    one_way: bool = False
+    """Only what the first group sends to the second is dropped."""
 
     def __str__(self) -> str:
-        return " / ".join(",".join(group) for group in self.groups)
+        return (" -> " if self.one_way else " / ").join(",".join(g) for g in self.groups)
 
 
 def parse_groups(words: list[str]) -> tuple[tuple[str, ...], ...]:
@@ -48,6 +53,26 @@ def parse_groups(words: list[str]) -> tuple[tuple[str, ...], ...]:
             hint="dockerlan partition h0,h1 / h2",
         )
     return groups
+
+
+def parse_cut(words: list[str]) -> tuple[tuple[tuple[str, ...], ...], bool]:
+    """`h0,h1 / h2` (both ways) or `h0 -> h1` (one way) as words -> the groups, and
+    whether the cut is one way."""
+    text = " ".join(words)
+    if text.rstrip().endswith(" -") or text.rstrip() == "-":
+        raise PlanError(
+            f"a partition ends in '-': {text!r} (the shell took '>' for a redirection)",
+            hint="quote a one-way cut: dockerlan partition 'h0 -> h1', or use --one-way h0 / h1",
+        )
+    if "->" not in text:
+        return parse_groups(words), False
+    sides = [part.replace(",", " ").split() for part in text.split("->")]
+    if len(sides) != 2 or not all(sides) or "/" in text:
+        raise PlanError(
+            f"a one-way partition is two groups joined by '->': not {text!r}",
+            hint="dockerlan partition h0,h1 -> h2",
+        )
+    return (tuple(sides[0]), tuple(sides[1])), True
 
 
 def check_numbers(numbers: list[int]) -> None:
@@ -112,24 +137,38 @@ def check(plan: LabPlan, groups: tuple[tuple[str, ...], ...]) -> None:
 
 def drops(plan: LabPlan, cuts: list[Cut]) -> dict[str, str]:
     """Host -> its drop list for these cuts (every host, empty when it drops nothing)."""
-    lines: dict[str, set[tuple[str, str]]] = {h.name: set() for h in plan.hosts}
+    lines: dict[str, set[tuple[str, str, str]]] = {h.name: set() for h in plan.hosts}
     for cut in cuts:
         sides = [members(plan, group) for group in cut.groups]
+        if cut.one_way:  # the sender drops what it sends, and only that
+            for member in sides[0]:
+                for peer in sides[1]:
+                    lines[member.host].add((member.name, str(peer.address), "to"))
+            continue
         for i, side in enumerate(sides):
             others = [m for j, other in enumerate(sides) if j != i for m in other]
             for member in side:
                 for peer in others:
-                    lines[member.host].add((member.name, str(peer.address)))
+                    lines[member.host].add((member.name, str(peer.address), "both"))
     return {
-        host: "".join(f"{name} {address}\n" for name, address in sorted(found))
+        host: "".join(f"{name} {address} {way}\n" for name, address, way in sorted(found))
         for host, found in lines.items()
     }
 
 
 def to_json(cuts: list[Cut]) -> str:
-    return json.dumps([{"number": c.number, "groups": [list(g) for g in c.groups]} for c in cuts])
+    return json.dumps(
+        [
+            {"number": c.number, "groups": [list(g) for g in c.groups]}
+            | ({"one_way": True} if c.one_way else {})
+            for c in cuts
+        ]
+    )
 
 
 def from_json(text: str) -> list[Cut]:
     data = json.loads(text) if text.strip() else []
-    return [Cut(int(c["number"]), tuple(tuple(g) for g in c["groups"])) for c in data]
+    return [
+        Cut(int(c["number"]), tuple(tuple(g) for g in c["groups"]), bool(c.get("one_way")))
+        for c in data
+    ]

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 def undo(lab: Lab, since: float) -> None:
     """Undo what was applied through the lab since then and is still in force: cuts
-    healed, impairments cleared, what was stopped or killed started again."""
+    healed, impairments cleared, what was stopped or killed started again, what was
+    paused resumed."""
     applied = [a for a in lab.applied if a.at >= since]
     cuts = {a.target for a in applied if a.verb == "partition"}
     cuts -= {a.target for a in applied if a.verb == "heal"}
@@ -25,3 +26,7 @@ def undo(lab: Lab, since: float) -> None:
     for target, verb in last.items():
         if verb != "start":
             lab.start(target)
+    paused = {a.target: a.verb for a in applied if a.verb in ("pause", "resume")}
+    for target, verb in paused.items():
+        if verb == "pause":
+            lab.resume(target)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from labtools import dl, lab_objects, made_lab
+from labtools import dl, in_proc_netns, lab_objects, made_lab
 from labtools import failing_pairs as failing
 
 LAB = "dlt-cuts"
@@ -105,3 +105,39 @@ def test_a_cut_holds_in_an_overlay_lan(client: docker.DockerClient) -> None:
     finally:
         dl("down", "--name", name)
     assert lab_objects(client, name) == {"containers": [], "networks": [], "volumes": []}
+
+
+def echoes_received(lab: str, host: str, proc: str) -> int:
+    """The ICMP echo requests the proc's kernel has received (its namespace's counter)."""
+    read = in_proc_netns(proc, "nstat -asz IcmpInEchos")
+    words = dl("exec", "--name", lab, host, "--", "sh", "-c", read).stdout.split()
+    return int(words[words.index("IcmpInEchos") + 1])  # after nstat's "#kernel" header
+
+
+def pings(lab: str, source: str, target: str) -> bool:
+    return (
+        dl(
+            "exec", "--name", lab, source, "--", "ping", "-c2", "-W1", target, check=False
+        ).returncode
+        == 0
+    )
+
+
+def test_a_one_way_cut_drops_only_what_the_first_group_sends_to_the_second(lab: str) -> None:
+    """h0 -> h2: p4's (h2's) echo requests reach p0 (h0), whose replies are dropped; p0's
+    requests never reach p4. Pings fail both ways (each needs both directions); the
+    kernels' counters tell the directions apart."""
+    assert failing(lab) == set()  # the control: whole before the cut
+    before = echoes_received(lab, "h2", "p4")
+    assert pings(lab, "p0", "p4") and echoes_received(lab, "h2", "p4") > before, "the control"
+    dl("partition", "--name", lab, "h0 -> h2")  # one word, as a shell passes 'h0 -> h2'
+    try:
+        assert dl("partition", "--name", lab).stdout.splitlines() == ["cut 1: h0 -> h2"]
+        at_h0, at_h2 = echoes_received(lab, "h0", "p0"), echoes_received(lab, "h2", "p4")
+        assert not pings(lab, "p4", "p0") and not pings(lab, "p0", "p4")
+        assert echoes_received(lab, "h0", "p0") > at_h0, "what h2 sends reaches h0"
+        assert echoes_received(lab, "h2", "p4") == at_h2, "what h0 sends to h2 is dropped"
+        assert failing(lab) == across(["p0", "p1"], ["p4", "p5"])
+    finally:
+        dl("heal", "--name", lab)
+    assert failing(lab) == set()

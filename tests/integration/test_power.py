@@ -109,3 +109,42 @@ def test_a_killed_host_comes_back_and_a_wrong_name_is_one_line(
     assert wrong.stderr.splitlines()[0] == (
         f"error: 'p9' is neither a host, a proc nor a replica of lab {lab}"
     )
+
+
+def serve(lab: str, proc: str) -> str:
+    """A web server in the proc, and the PID of its process."""
+    sh_in(lab, proc, "mkdir -p /www && echo up > /www/x && (pidof httpd || httpd -p 8080 -h /www)")
+    return sh_in(lab, proc, "pidof httpd").stdout.split()[0]
+
+
+def answers(lab: str, client: str, server: str) -> bool:
+    """Whether the server's process answers an HTTP request within 3 s. A ping is not
+    asked: a frozen container's kernel still answers it (only its processes stop).
+    (This busybox's wget crashes with -T: `timeout` bounds it instead.)"""
+    run = sh_in(lab, client, f"timeout 3 wget -q -O - http://{server}:8080/x", check=False)
+    return run.returncode == 0 and run.stdout.strip() == "up"
+
+
+@pytest.mark.parametrize("target, server", [("h1", "p2"), ("p2", "p2")])
+def test_a_paused_host_or_proc_answers_nothing_and_runs_on_as_it_was_after_resume(
+    lab: str, target: str, server: str
+) -> None:
+    """Paused, the server's process is frozen: the request times out, and `status` and
+    the matrix say `paused`; resumed, the same process (same PID) answers again."""
+    pid = serve(lab, server)
+    assert answers(lab, "p0", server), "the control: it answers before the pause"
+    dl("pause", "--name", lab, target)
+    try:
+        assert not answers(lab, "p0", server)
+        status = dl_json("status", "--name", lab, check=False)
+        if target == "h1":
+            assert status["hosts"][1]["state"] == "paused"
+        else:
+            assert [p["state"] for p in status["hosts"][1]["procs"]][0] == "paused"
+        matrix = dl_json("ping-matrix", "--name", lab, check=False)
+        assert f"{target} (paused)" in matrix["down"]
+    finally:
+        dl("resume", "--name", lab, target)
+    assert answers(lab, "p0", server)
+    assert sh_in(lab, server, "pidof httpd").stdout.split()[0] == pid, "not restarted"
+    assert failing_pairs(lab) == set()

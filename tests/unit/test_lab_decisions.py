@@ -13,6 +13,7 @@ from ipaddress import IPv4Network
 import pytest
 
 from dockerlan import labels
+from dockerlan.api import Lab
 from dockerlan.engine import Image, Machine
 from dockerlan.engine.fake import FakeEngine
 from dockerlan.errors import DockerlanError, EngineError, PlanError, StepError
@@ -119,6 +120,19 @@ def test_a_stopped_host_is_started_and_sets_itself_up_at_boot(engine: FakeEngine
     assert up(engine, ask(2, 1)).action == "converged"
     assert made(engine, "start") == ["t-h1"]
     assert made(engine, "create_host") == []
+
+
+def test_a_paused_host_is_resumed_not_started(engine: FakeEngine) -> None:
+    """Docker refuses to start a paused container: `up` thaws it, and sets it up."""
+    up(engine, ask(2, 1))
+    lab = Lab("t", engine=engine)
+    lab.pause("h1")
+    assert [c.state for c in engine.containers({labels.LAB: LAB})] == ["running", "paused"]
+    engine.calls.clear()
+    up(engine, ask(2, 1))
+    assert made(engine, "resume") == ["t-h1"] and made(engine, "start") == []
+    assert all(c.running for c in engine.containers({labels.LAB: LAB}))
+    assert [(a.verb, a.target) for a in lab.applied] == [("pause", "h1")]
 
 
 def test_a_running_host_that_lost_its_image_is_sent_it_and_set_up_again(
