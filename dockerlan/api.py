@@ -23,7 +23,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dockerlan.engine import Engine, ExecResult
 from dockerlan.errors import DockerlanError
@@ -42,6 +42,9 @@ from dockerlan.plan.logs import LogLine, LogSource
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
 from dockerlan.plan.trace import Hop
+
+if TYPE_CHECKING:
+    from dockerlan.plan.expect import Expectation
 
 __all__ = ["DockerlanError", "ExecResult", "Lab", "Matrix", "Process"]
 
@@ -311,13 +314,16 @@ class Lab:
 
         return trace(self.engine, self.plan, source, target)
 
-    def check(self, expectation: str | Path) -> list[str]:
-        """How the lab differs from an expectation file (`dockerlan check`); [] if it matches.
-        The file is read and checked first: a bad one is a PlanError before any engine call."""
+    def check(self, expectation: str | Path | Expectation) -> list[str]:
+        """How the lab differs from an expectation file (`dockerlan check`), or one already
+        read; [] if it matches. The file is read and checked first: a bad one is a
+        PlanError before any engine call."""
         from dockerlan.lab.check import observe
         from dockerlan.plan import expect
 
-        wanted = expect.read(Path(expectation))
+        wanted = (
+            expect.read(Path(expectation)) if isinstance(expectation, str | Path) else expectation
+        )
         return expect.differences(wanted, observe(self.engine, self.name)[0])
 
     def snapshot(self) -> dict[str, Any]:

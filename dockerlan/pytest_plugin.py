@@ -45,6 +45,7 @@ from dockerlan.testing import one_line, why
 if TYPE_CHECKING:
     from dockerlan.api import Lab
     from dockerlan.engine import Engine
+    from dockerlan.plan.expect import Expectation
 
 OWNER_PREFIX = "pytest "
 """How the owner label of every lab a session makes begins; the reaper's only targets."""
@@ -217,11 +218,7 @@ def dockerlan_lab(pytestconfig: pytest.Config) -> Iterator[Lab]:
     state.take_baseline(lab)
     yield lab
     state.session_lab = None
-    if state.baseline is not None:
-        import shutil
-
-        shutil.rmtree(state.baseline.parent, ignore_errors=True)
-        state.baseline = None
+    state.baseline = None
     with locked(share):
         if share and not share.leave():
             return  # another worker still uses it: the last one takes it down
@@ -339,8 +336,9 @@ class _State:
         self.notes: list[str] = []
         """Lines for the end of the session: what reuse did, and why not."""
         self.check_after = bool(config.getini("dockerlan_check_after_test"))
-        self.baseline: Path | None = None
-        """The session lab as made, as an expectation file (`dockerlan snapshot`)."""
+        self.baseline: Expectation | None = None
+        """The session lab as made, as `dockerlan snapshot` writes it, read back; kept in
+        memory (a file would outlive a killed session)."""
         self.reaper: _Reaper | None = None
         self.session_lab: Lab | None = None
         self.kept: list[str] = []
@@ -417,13 +415,12 @@ class _State:
         another worker's test may be breaking the shared lab on purpose at that moment."""
         if not self.check_after or self.worker is not None:
             return
-        import tempfile
-
         import yaml
 
-        folder = Path(tempfile.mkdtemp(prefix="dockerlan-baseline-"))
-        self.baseline = folder / f"{lab.name}.yml"
-        self.baseline.write_text(yaml.safe_dump(lab.snapshot(), sort_keys=False))
+        from dockerlan.plan import expect
+
+        text = yaml.safe_dump(lab.snapshot(), sort_keys=False)
+        self.baseline = expect.parse(text, f"the snapshot of lab {lab.name}")
 
     def tidy(self, lab: Lab, since: float) -> None:
         """After a test: its faults undone, and the lab compared with its baseline; one
