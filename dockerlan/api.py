@@ -44,6 +44,8 @@ from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
 from dockerlan.plan.trace import Hop
 
 if TYPE_CHECKING:
+    from dockerlan.history.recorder import Recorder
+    from dockerlan.lab.nemesis import Nemesis
     from dockerlan.plan.expect import Expectation
 
 __all__ = ["DockerlanError", "ExecResult", "Lab", "Matrix", "Process"]
@@ -119,6 +121,7 @@ class Lab:
         self._plan: LabPlan | None = None
         self.result: UpResult | None = None
         """What the last `up` did: its plan, and created, converged or unchanged."""
+        self._recorders: list[Recorder] = []
         self.applied: list[Applied] = []
         """Every fault applied (and undone) through this object, in order: what a failing
         test's report lists, and what the pytest plugin undoes after a test."""
@@ -201,50 +204,53 @@ class Lab:
 
     def stop(self, target: str) -> None:
         """Stop a host (as if its machine went off: its procs stop with it) or a proc."""
-        from dockerlan.lab import power
-
-        power.act(self.engine, self.plan, "stop", target)
-        self._applied("stop", target, target)
+        self._power("stop", target)
 
     def start(self, target: str) -> None:
         """Start a stopped host or proc; a host is waited for until it has set itself up
         again (the same addresses, routes and names)."""
-        from dockerlan.lab import power
-
-        power.act(self.engine, self.plan, "start", target)
-        self._applied("start", target, target)
+        self._power("start", target)
 
     def kill(self, target: str) -> None:
         """Kill a host or proc at once (SIGKILL), as a crash would."""
-        from dockerlan.lab import power
-
-        power.act(self.engine, self.plan, "kill", target)
-        self._applied("kill", target, target)
+        self._power("kill", target)
 
     def pause(self, target: str) -> None:
         """Freeze a host (its engine and procs with it) or a proc, as a hung machine or
         process: it answers nothing, keeps its state, and runs on after `resume`."""
-        from dockerlan.lab import power
-
-        power.act(self.engine, self.plan, "pause", target)
-        self._applied("pause", target, target)
+        self._power("pause", target)
 
     def resume(self, target: str) -> None:
         """Let a paused host or proc run on from where it was frozen."""
+        self._power("resume", target)
+
+    def _power(self, verb: str, target: str) -> None:
         from dockerlan.lab import power
 
-        power.act(self.engine, self.plan, "resume", target)
-        self._applied("resume", target, target)
+        power.act(self.engine, self.plan, verb, target)
+        self._applied(verb, target, target)
 
-    def partition(self, *groups: str | Sequence[str], one_way: bool = False) -> Cut:
+    def partition(
+        self,
+        *groups: str | Sequence[str],
+        one_way: bool = False,
+        reset: bool = False,
+        shape: str | None = None,
+        seed: int | None = None,
+        among: Sequence[str] = (),
+    ) -> Cut:
         """Cut groups of hosts or procs apart, both ways (a host stands for its procs too):
         `lab.partition(["h0", "h1"], ["h2"])`, or `lab.partition("h0", "h2")` where each
         group is one name; with `one_way`, only what the first group sends to the second
-        is dropped. The cut, numbered for `heal`."""
+        is dropped. `shape` ("one", "minority", "majority", "halves", "bridge", "ring")
+        draws the groups over the hosts (or `among` these) from `seed` (a random one,
+        shown in the cut, without). With `reset`, TCP is refused with a reset instead
+        of dropped. The cut, numbered for `heal`."""
         from dockerlan.lab import partition
-        from dockerlan.plan.cuts import as_groups
+        from dockerlan.plan import cuts
 
-        cut = partition.partition(self.engine, self.plan, as_groups(groups), one_way)
+        draft = cuts.asked(self.plan, groups, one_way, reset, shape, seed, tuple(among))
+        cut = partition.partition(self.engine, self.plan, draft)
         self._applied("partition", f"{cut} (cut {cut.number})", str(cut.number))
         return cut
 
@@ -301,6 +307,57 @@ class Lab:
 
     def _applied(self, verb: str, what: str, target: str) -> None:
         self.applied.append(Applied(time.time(), verb, what, target))
+        fault, phase = FAULT_PHASES[verb]
+        for recorder in self._recorders:
+            recorder.fault(fault, phase, what, [target], id=f"{fault} {target}")
+
+    def nemesis(
+        self,
+        *faults: str,
+        interval: float = 5.0,
+        duration: float = 60.0,
+        seed: int | None = None,
+        among: Sequence[str] = (),
+        timeline: str | Path | None = None,
+    ) -> Nemesis:
+        """A schedule of faults ("partition:majority", "reset", "pause", "kill",
+        "loss:20%"; plan/nemesis.py): quiet and faulty intervals alternate over
+        `duration` seconds, each fault and target drawn from `seed`, everything healed
+        at the end. `with lab.nemesis("partition", interval=2, duration=10):` runs it
+        beside the block (and stops it, healed, when the block ends); `.run()` runs it
+        here. Its timeline (JSON lines) goes to `timeline` and into an open history."""
+        from dockerlan.lab.nemesis import Nemesis
+        from dockerlan.plan import nemesis
+
+        nodes = list(among) or self.hosts
+        for node in nodes:
+            self.plan.find(node)
+        windows = nemesis.schedule(
+            [nemesis.parse_fault(f) for f in faults],
+            nodes,
+            interval,
+            duration,
+            seed if seed is not None else secrets.randbelow(1_000_000),
+        )
+        return Nemesis(self, windows, tuple(among), timeline)
+
+    def nemesis_timeline(self) -> list[dict[str, Any]]:
+        """What the last nemesis on this lab did: its start and stop records, in order."""
+        from dockerlan.lab import nemesis
+
+        return nemesis.last(self._reader(), self.plan)
+
+    def history(self, path: str | Path) -> Recorder:
+        """Record client operations in a history file (`with lab.history("run.jsonl") as
+        h: op = h.invoke(client, "write", key, value); ...; op.ok()`), the times of the
+        kernel's monotonic clock that every proc shares; the faults applied through this
+        lab meanwhile (a nemesis's too) are written in it, for the timeline. Check it
+        with `dockerlan check-history` or dockerlan.history.check_file."""
+        from dockerlan.history.recorder import Recorder
+
+        recorder = Recorder(path, on_close=self._recorders.remove)
+        self._recorders.append(recorder)
+        return recorder
 
     def impairments(self) -> list[Impairment]:
         from dockerlan.lab import impairments
@@ -631,6 +688,20 @@ def labs(engine: Engine | None = None) -> list[LabState]:
     from dockerlan.lab.status import lab_names, read_lab
 
     return [read_lab(engine, name) for name in lab_names(engine)]
+
+
+FAULT_PHASES = {
+    "stop": ("down", "start"),
+    "kill": ("down", "start"),
+    "start": ("down", "stop"),
+    "pause": ("pause", "start"),
+    "resume": ("pause", "stop"),
+    "partition": ("partition", "start"),
+    "heal": ("partition", "stop"),
+    "impair": ("impair", "start"),
+    "clear": ("impair", "stop"),
+}
+"""A verb as a fault record's fault and phase: what a history's timeline draws."""
 
 
 @dataclass(frozen=True)

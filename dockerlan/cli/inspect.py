@@ -49,11 +49,15 @@ def status(name: NameOption = None, as_json: JsonOption = False) -> None:
     from dockerlan.api import Lab
 
     name = lab_name(name)
-    state = Lab(name).status()
+    lab = Lab(name)
+    state = lab.status()
+    timeline = lab.nemesis_timeline() if state.hosts else []
     if as_json:
-        print(json.dumps(render.status_json(state)))
+        print(json.dumps(render.status_json(state) | render.nemesis_json(timeline)))
     else:
         render.print_tables(out, render.status_tables(state))
+        for line in render.nemesis_lines(timeline):
+            out.print(line, highlight=False)
         err.print(f"[dim]see it drawn: dockerlan show --name {name} --format svg --out lab.svg[/]")
     for line in state.unreachable:
         err.print(f"[red]{escape(line)}[/]", highlight=False)
@@ -275,28 +279,71 @@ def partition(
             help="Drop only what the first group sends to the second (as 'h0 -> h1' does).",
         ),
     ] = False,
+    shape: Annotated[
+        str | None,
+        typer.Option(
+            help="Draw the groups over the hosts as Jepsen does: one, minority, majority, "
+            "halves, bridge (one host reaches both halves) or ring (each reaches a majority).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Draw the shape from this seed (the same seed, the same cut); "
+            "without it a random seed is drawn and printed.",
+            show_default=False,
+        ),
+    ] = None,
+    among: Annotated[
+        str | None,
+        typer.Option(
+            help="Draw the shape over these hosts only (comma-separated).", show_default=False
+        ),
+    ] = None,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            help="Refuse TCP with a reset (a call fails at once, an open connection is "
+            "reset) instead of dropping it (calls hang, open connections stall)."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Cut groups of hosts (with their procs) or procs apart, both ways or one way.
 
-    Without groups, list the cuts in force. Several cuts may stand at once.
+    Without groups or a shape, list the cuts in force (with --json, as JSON).
+    Several cuts may stand at once; each has a number that heal takes.
     """
     from dockerlan.api import Lab
-    from dockerlan.plan.cuts import parse_cut
+    from dockerlan.plan.cuts import parse_cut, to_data
+    from dockerlan.plan.shapes import check_shape
 
     name = lab_name(name)
     asked, one_way = parse_cut(groups) if groups else (None, False)
     one_way = one_way or one_way_flag
+    if shape is not None:
+        check_shape(shape)
     lab = Lab.attach(name)
-    if asked is None:
+    if asked is None and shape is None:
         standing = lab.cuts()
+        if as_json:
+            print(json.dumps(to_data(standing)))
+            return
         for cut in standing:
             out.print(f"cut {cut.number}: {cut}", highlight=False)
         if not standing:
             err.print(f"lab {name}: no cuts")
         return
-    cut = lab.partition(*asked, one_way=one_way)
+    among_hosts = tuple(h for h in (among or "").replace(",", " ").split() if h)
+    cut = lab.partition(
+        *(asked or ()), one_way=one_way, reset=reset, shape=shape, seed=seed, among=among_hosts
+    )
+    if as_json:
+        print(json.dumps(to_data([cut])[0]))
     err.print(
-        f"[green]✓[/] cut {cut.number}: {cut} [dim](dockerlan heal {cut.number} undoes it)[/]"
+        f"[green]✓[/] cut {cut.number}: {cut} [dim](dockerlan heal {cut.number} undoes it)[/]",
+        highlight=False,
     )
 
 

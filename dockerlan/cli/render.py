@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -10,6 +13,7 @@ from rich.table import Table
 from dockerlan.lab.matrix import Matrix
 from dockerlan.lab.ps import Row
 from dockerlan.lab.status import LabState
+from dockerlan.plan import cuts
 from dockerlan.plan.layout import LabPlan
 from dockerlan.plan.spec import Mode
 
@@ -34,12 +38,47 @@ def plan_table(plan: LabPlan, title: str) -> Table:
     return table
 
 
+def nemesis_json(timeline: list[dict[str, Any]]) -> dict[str, object]:
+    """The last nemesis in status --json: its records, and the starts no stop followed."""
+    from dockerlan.lab.nemesis import in_force
+
+    return {"nemesis": {"timeline": timeline, "in_force": in_force(timeline)}}
+
+
+def nemesis_lines(timeline: list[dict[str, Any]]) -> list[str]:
+    """The last nemesis in status: when it ran, what it did, and what it left in force
+    (a nemesis that was killed before it could heal)."""
+    from dockerlan.lab.nemesis import in_force
+
+    if not timeline:
+        return []
+    starts = [r for r in timeline if r.get("phase") == "start"]
+    began, ended = _clock(timeline[0]["at"]), _clock(timeline[-1]["at"])
+    faults = f"{len(starts)} fault{'s' if len(starts) != 1 else ''}"
+    lines = [f"nemesis (last run, {began} to {ended}): {faults}"]
+    lines += [
+        f"  {_clock(r['at'])} {r['phase']:<5} {escape(str(r['what']))}" for r in timeline[-8:]
+    ]
+    left = in_force(timeline)
+    if left:
+        lines.append(
+            "  [red]still in force (the nemesis ended before healing): "
+            + escape(", ".join(str(r["what"]) for r in left))
+            + "[/]"
+        )
+    return lines
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
 def status_json(state: LabState) -> dict[str, object]:
     spec = state.spec
     return {
         "lab": state.name,
         "unreachable_machines": dict(state.missing),
-        "cuts": [{"number": c.number, "groups": [list(g) for g in c.groups]} for c in state.cuts],
+        "cuts": cuts.to_data(state.cuts),
         "impairments": [vars(i) for i in state.impairments],
         "mode": str(spec.mode) if spec else None,
         "internet": {

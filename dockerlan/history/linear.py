@@ -19,12 +19,15 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dockerlan.history.models import Step, model
-from dockerlan.history.ops import History, Op
+from dockerlan.history.ops import History, Op, read
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+SHOWN = 10
+"""The prefix's last operations a verdict's text shows (--json and the timeline have all)."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,12 @@ class Verdict:
             return f"PASS: {self.operations} operations on {self.keys} keys are linearizable"
         if self.outcome == UNKNOWN:
             return f"UNKNOWN: key {json.dumps(self.key)} was not decided within the time limit"
+        shown = self.prefix[-SHOWN:]
         lines = [
             f"FAIL: key {json.dumps(self.key)} is not linearizable",
             f"  the longest linearizable prefix ({len(self.prefix)} operations):",
-            *(f"    {op}" for op in self.prefix),
+            *(["    ..."] if len(shown) < len(self.prefix) else []),
+            *(f"    {op}" for op in shown),
             f"  cannot be placed after it: {self.culprit}",
         ]
         return "\n".join(lines)
@@ -167,3 +172,8 @@ def _unlift(call: _Entry) -> None:
 
 def _frozen(state: Any) -> str:
     return json.dumps(state, sort_keys=True)
+
+
+def check_file(path: str | Path, model: str = "kv", time_limit: float | None = None) -> Verdict:
+    """A history file's verdict: `dockerlan check-history` from Python."""
+    return check(read(Path(path)), model, time_limit)

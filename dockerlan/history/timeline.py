@@ -14,6 +14,8 @@ from dockerlan.history.linear import Verdict
 from dockerlan.history.ops import History, Op
 
 LANE = 34
+CHAR_WIDTH = 6.5
+"""About how wide a character of the 11px sans-serif labels is."""
 LEFT = 120
 WIDTH = 1100
 TOP = 60
@@ -47,30 +49,82 @@ def svg(history: History, verdict: Verdict) -> str:
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' "
         "font-size='11' font-family='sans-serif'>"
     ]
-    for fault in history.others:
-        if "time" in fault:
-            at = x(float(fault["time"]))
-            label = fault.get("type", "fault")
-            words = ", ".join(f"{k} {v}" for k, v in fault.items() if k not in ("type", "time"))
-            parts.append(
-                f"<line x1='{at:.1f}' y1='{TOP - 14}' x2='{at:.1f}' y2='{height - 20}' "
-                "stroke='#d08000' stroke-dasharray='4 3'/>"
-                f"<text x='{at + 3:.1f}' y='{TOP - 18}' fill='#a06000'>"
-                f"{html.escape(f'{label} {words}'.strip())}</text>"
-            )
+    bands, moments = _paired(history.others)
+    for row, (begin, stop, fault) in enumerate(bands):
+        left, right = x(max(begin, start)), x(stop)
+        label = fault.get("what") or fault.get("fault") or fault.get("type", "fault")
+        parts.append(
+            f"<g><title>{html.escape(_words(fault))}</title>"
+            f"<rect x='{left:.1f}' y='{TOP - 14}' width='{max(right - left, 2.0):.1f}' "
+            f"height='{height - 20 - (TOP - 14)}' fill='#f0a030' fill-opacity='0.15' "
+            "stroke='#d08000' stroke-opacity='0.6'/>"
+            f"<text x='{left + 3:.1f}' y='{TOP - 18 - 12 * (row % 3)}' fill='#a06000'>"
+            f"{html.escape(str(label))}</text></g>"
+        )
+    for fault in moments:
+        at = x(float(fault["time"]))
+        parts.append(
+            f"<line x1='{at:.1f}' y1='{TOP - 14}' x2='{at:.1f}' y2='{height - 20}' "
+            "stroke='#d08000' stroke-dasharray='4 3'/>"
+            f"<text x='{at + 3:.1f}' y='{TOP - 18}' fill='#a06000'>"
+            f"{html.escape(_words(fault))}</text>"
+        )
     placed = {op.index for op in verdict.prefix}
     culprit = verdict.culprit.index if verdict.culprit is not None else None
     for lane, process in enumerate(processes):
         y = TOP + lane * LANE
         parts.append(f"<text x='8' y='{y + 17}'>process {html.escape(str(process))}</text>")
         for op in (o for o in ops if o.process == process):
-            parts.append(_bar(op, x(op.call), x(op.ret), y, _colour(op, verdict, placed, culprit)))
+            parts.append(
+                _bar(
+                    op,
+                    x(op.call),
+                    x(op.ret),
+                    y,
+                    _colour(op, verdict, placed, culprit),
+                    named=op.index == culprit,
+                )
+            )
     parts.append(
         f"<text x='{LEFT}' y='{height - 6}' fill='#666'>time: {span / 1e6:.3f} ms from the first "
         "call; green: the longest linearizable prefix of the failing key; red: the first "
-        "operation that cannot follow it; dashed: outcome unknown (info)</text></svg>"
+        "operation that cannot follow it; dashed: outcome unknown (info); shaded: a fault in "
+        "force</text></svg>"
     )
     return "".join(parts)
+
+
+def _paired(
+    others: list[dict[str, Any]],
+) -> tuple[list[tuple[float, float, dict[str, Any]]], list[dict[str, Any]]]:
+    """Faults with a phase as (start, stop, start's record) bands, a start paired with
+    the next stop of the same fault and id; a start never stopped lasts to the end
+    (infinity), a stop never started from before the first record (-infinity). The
+    records without a phase are moments, drawn as lines."""
+    bands: list[list[Any]] = []
+    running: dict[str, list[int]] = {}
+    moments = []
+    for record in sorted((r for r in others if "time" in r), key=lambda r: float(r["time"])):
+        phase = record.get("phase")
+        if phase not in ("start", "stop"):
+            moments.append(record)
+            continue
+        which = json.dumps([record.get("fault"), record.get("id")], sort_keys=True, default=str)
+        moment = float(record["time"])
+        if phase == "start":
+            running.setdefault(which, []).append(len(bands))
+            bands.append([moment, math.inf, record])
+        elif running.get(which):
+            bands[running[which].pop(0)][1] = moment
+        else:
+            bands.append([-math.inf, moment, record])
+    return [(b[0], b[1], b[2]) for b in bands], moments
+
+
+def _words(fault: dict[str, Any]) -> str:
+    label = fault.get("type", "fault")
+    words = ", ".join(f"{k} {v}" for k, v in fault.items() if k not in ("type", "time"))
+    return f"{label} {words}".strip()
 
 
 def _colour(op: Op, verdict: Verdict, placed: set[int], culprit: int | None) -> str:
@@ -83,14 +137,21 @@ def _colour(op: Op, verdict: Verdict, placed: set[int], culprit: int | None) -> 
     return "#d0d0d0"
 
 
-def _bar(op: Op, left: float, right: float, y: int, colour: str) -> str:
+def _bar(op: Op, left: float, right: float, y: int, colour: str, named: bool = False) -> str:
+    """An operation's bar; `named` labels it even where the label is wider (the culprit)."""
     width = max(right - left, 2.0)
     dashed = " stroke-dasharray='3 2'" if op.info else ""
+    label = _label(op)
+    # A label wider than its bar would cover its neighbours': the tooltip has it.
+    text = (
+        f"<text x='{left + 3:.1f}' y='{y + 18}'>{html.escape(label)}</text>"
+        if named or len(label) * CHAR_WIDTH + 6 <= width
+        else ""
+    )
     return (
         f"<g><title>{html.escape(str(op))}</title>"
         f"<rect x='{left:.1f}' y='{y + 4}' width='{width:.1f}' height='{LANE - 10}' rx='3' "
-        f"fill='{colour}' stroke='#555'{dashed}/>"
-        f"<text x='{left + 3:.1f}' y='{y + 18}'>{html.escape(_label(op))}</text></g>"
+        f"fill='{colour}' stroke='#555'{dashed}/>{text}</g>"
     )
 
 

@@ -364,6 +364,23 @@ namespaces() {
 # each address (WAY both), or only those sent to it (WAY to: a one-way cut);
 # where nothing is to be dropped the chain is emptied (healed).
 # A host where no cut was ever made skips all of it (CUTS_MARK).
+# A reset line refuses TCP with a reset and drops the rest. The chain serves INPUT
+# and OUTPUT alike: the reset made for a local sender (from the peer's address, to
+# this side) must pass it on its way in, so resets from the peer are let through.
+# shellcheck disable=SC2016
+CUT_RULES='$1 == n {
+    c = "-A DOCKERLAN-CUTS "; reject = "-p tcp -j REJECT --reject-with tcp-reset"
+    if ($3 != "to") {
+        if ($4 == "reset") {
+            print c "-s " $2 " -p tcp --tcp-flags RST RST -j RETURN"
+            print c "-s " $2 " " reject
+        }
+        print c "-s " $2 " -j DROP"
+    }
+    if ($4 == "reset") print c "-d " $2 " " reject
+    print c "-d " $2 " -j DROP"
+}'
+
 apply_cuts() {
     local inventory name pid chain
     [ -s "$DROPS_FILE" ] || [ -f "$CUTS_MARK" ] || return 0
@@ -373,8 +390,7 @@ apply_cuts() {
         {
             echo "*filter"
             echo ":DOCKERLAN-CUTS - [0:0]"
-            awk -v n="$name" '$1 == n { if ($3 != "to") print "-A DOCKERLAN-CUTS -s " $2 " -j DROP"
-                print "-A DOCKERLAN-CUTS -d " $2 " -j DROP" }' "$DROPS_FILE"
+            awk -v n="$name" "$CUT_RULES" "$DROPS_FILE"
             echo "COMMIT"
         } | in_netns "$pid" iptables-restore --noflush || fail "cannot apply the cuts to $name"
         for chain in INPUT OUTPUT; do

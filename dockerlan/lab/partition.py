@@ -9,6 +9,8 @@ and applies them at its next boot; `up` heals.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError, PlanError
 from dockerlan.hostside.protocol import CUTS_FILE, DROPS_FILE
@@ -24,16 +26,15 @@ def current(engine: Engine, plan: LabPlan) -> list[Cut]:
     return cuts.from_json(text.decode()) if text else []
 
 
-def partition(
-    engine: Engine, plan: LabPlan, groups: tuple[tuple[str, ...], ...], one_way: bool = False
-) -> Cut:
-    """Cut these groups apart, both ways (or one way: only what the first sends to the
-    second), beside the cuts already made; the new cut."""
-    cuts.check(plan, groups)
-    if one_way and len(groups) != 2:
-        raise PlanError(f"a one-way cut is from one group to another: {len(groups)} groups given")
+def partition(engine: Engine, plan: LabPlan, draft: Cut) -> Cut:
+    """Make this cut (its number aside) beside the cuts already made; the new cut."""
+    cuts.check(plan, draft.groups if not draft.pairs else ())
+    if draft.one_way and len(draft.groups) != 2:
+        raise PlanError(
+            f"a one-way cut is from one group to another: {len(draft.groups)} groups given"
+        )
     found = current(engine, plan)
-    cut = Cut(max((c.number for c in found), default=0) + 1, groups, one_way)
+    cut = replace(draft, number=max((c.number for c in found), default=0) + 1)
     apply(engine, plan, [*found, cut])
     return cut
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
-from labtools import dl, in_proc_netns, lab_objects, made_lab
+from labtools import dl, dl_json, in_proc_netns, lab_objects, made_lab, sh_in
 from labtools import failing_pairs as failing
 
 LAB = "dlt-cuts"
@@ -140,4 +145,173 @@ def test_a_one_way_cut_drops_only_what_the_first_group_sends_to_the_second(lab: 
         assert failing(lab) == across(["p0", "p1"], ["p4", "p5"])
     finally:
         dl("heal", "--name", lab)
+    assert failing(lab) == set()
+
+
+PROCS_OF = {"h0": ["p0", "p1"], "h1": ["p2", "p3"], "h2": ["p4", "p5"]}
+
+
+def test_a_shaped_cut_is_drawn_from_its_seed_and_a_bridge_host_reaches_both_sides(
+    lab: str,
+) -> None:
+    """--shape bridge over three hosts: one host each side, and the third between them,
+    cut from nobody. The seed says which is which: the cut is the one plan/shapes.py
+    draws for it, and the same seed draws it again."""
+    from dockerlan.plan.shapes import shaped
+
+    assert failing(lab) == set()  # the control: whole before the cut
+    run = dl("partition", "--name", lab, "--shape", "bridge", "--seed", "5")
+    drawn = shaped("bridge", ["h0", "h1", "h2"], 5)
+    (left,), (right,) = drawn.groups
+    try:
+        assert f"cut 1: {left} / {right} (bridge, seed 5)" in run.stderr
+        listed = dl_json("partition", "--name", lab)
+        assert listed == [{"number": 1, "groups": [[left], [right]], "shape": "bridge, seed 5"}], (
+            "--json lists the cut with how it was drawn"
+        )
+        assert failing(lab) == across(PROCS_OF[left], PROCS_OF[right])
+    finally:
+        dl("heal", "--name", lab)
+    assert failing(lab) == set()
+
+
+def wget(lab: str, source: str, address: str) -> subprocess.CompletedProcess[str]:
+    """A page from a proc's busybox httpd, given three seconds (busybox wget's own -T
+    crashes: `timeout` bounds it)."""
+    return sh_in(lab, source, f"timeout 3 wget -q -O - http://{address}:8080/passwd", check=False)
+
+
+TIMED_OUT = 143
+"""`timeout` ended the command (SIGTERM): the call hung, nobody answered."""
+
+
+def test_a_reset_cut_refuses_tcp_at_once_where_a_drop_cut_lets_a_call_hang(lab: str) -> None:
+    p4 = sh_in(lab, "p4", "hostname -i").stdout.split()[0]
+    sh_in(lab, "p4", "pidof httpd || httpd -p 8080 -h /etc")
+    assert "root:" in wget(lab, "p0", p4).stdout, "the control: the page comes through"
+    dl("partition", "--name", lab, "--reset", "h0 / h2")
+    try:
+        refused = wget(lab, "p0", p4)
+        assert refused.returncode == 1 and "Connection refused" in refused.stderr
+        assert dl("partition", "--name", lab).stdout.splitlines() == ["cut 1: h0 / h2 (reset)"]
+        assert failing(lab) == across(PROCS_OF["h0"], PROCS_OF["h2"]), "the rest is dropped"
+    finally:
+        dl("heal", "--name", lab)
+    assert "root:" in wget(lab, "p0", p4).stdout, "healed"
+    dl("partition", "--name", lab, "h0 / h2")
+    try:
+        hung = wget(lab, "p0", p4)
+        assert hung.returncode == TIMED_OUT and "refused" not in hung.stderr
+    finally:
+        dl("heal", "--name", lab)
+
+
+def lines_echoed(lab: str) -> tuple[int, bool]:
+    """How many lines p0's open connection has had echoed back, and whether it is open."""
+    words = sh_in(lab, "p0", "wc -l < /tmp/echoed; pidof nc || echo closed").stdout.split()
+    return int(words[0]), words[-1] != "closed"
+
+
+def test_an_open_connection_stalls_in_a_black_hole_and_carries_on_but_a_reset_ends_it(
+    lab: str,
+) -> None:
+    """p0 sends a line every 0.2 s over one TCP connection to an echo server on p4 and
+    keeps what comes back. A drop cut is a black hole: nothing comes back, the
+    connection stays open, and after heal it carries on (TCP sends again). A reset
+    cut ends it."""
+    p4 = sh_in(lab, "p4", "hostname -i").stdout.split()[0]
+    sh_in(lab, "p4", "pidof nc || setsid nc -ll -p 7000 -e /bin/cat </dev/null >/dev/null 2>&1 &")
+    lines = "i=0; while :; do echo $i; i=$((i+1)); sleep 0.2; done"
+    sender = f"({lines}) | nc {p4} 7000 >/tmp/echoed"
+    sh_in(lab, "p0", f"setsid sh -c '{sender}' </dev/null >/dev/null 2>&1 &")
+    try:
+        time.sleep(1)
+        first, _ = lines_echoed(lab)
+        time.sleep(1)
+        assert lines_echoed(lab) > (first, True) and first > 0, "the control: it flows"
+        dl("partition", "--name", lab, "h0 / h2")
+        try:
+            time.sleep(0.5)
+            stalled, still_open = lines_echoed(lab)
+            time.sleep(1.5)
+            assert lines_echoed(lab) == (stalled, True) and still_open, "stalled, not closed"
+        finally:
+            dl("heal", "--name", lab)
+        time.sleep(3)  # TCP's next retransmission, backed off during the cut
+        resumed, still_open = lines_echoed(lab)
+        assert resumed > stalled + 5 and still_open, "the same connection carries on"
+        dl("partition", "--name", lab, "--reset", "h0 / h2")
+        try:
+            time.sleep(1)
+            assert lines_echoed(lab)[1] is False, "the reset closed the connection"
+        finally:
+            dl("heal", "--name", lab)
+    finally:
+        sh_in(lab, "p0", "kill $(pidof nc) 2>/dev/null; true")
+
+
+def test_a_nemesis_cuts_on_its_schedule_and_heals_and_status_shows_its_timeline(
+    lab: str, tmp_path: Path
+) -> None:
+    """The nemesis reports each start and stop while it holds (report runs in its
+    thread): at each start the matrix fails exactly the pairs the drawn cut names, at
+    each stop it is whole again."""
+    from dockerlan import Lab
+    from dockerlan.plan.shapes import shaped
+
+    assert failing(lab) == set()  # the control: whole before
+    seen: list[tuple[str, set[tuple[str, str]]]] = []
+
+    def check(record: dict[str, Any]) -> None:
+        seen.append((record["phase"], failing(lab)))
+
+    timeline = tmp_path / "timeline.jsonl"
+    runner = Lab.attach(lab).nemesis(
+        "partition:one", "reset:halves", interval=0.5, duration=2.0, seed=3, timeline=timeline
+    )
+    runner.report = check
+    runner.run()
+    assert [w.start for w in runner.windows] == [0.5, 1.5]
+    for window, (started, during), (stopped, after) in zip(
+        runner.windows, seen[::2], seen[1::2], strict=True
+    ):
+        drawn = shaped(window.fault.argument, ["h0", "h1", "h2"], window.seed).groups
+        cut = across(
+            [p for h in drawn[0] for p in PROCS_OF[h]], [p for h in drawn[1] for p in PROCS_OF[h]]
+        )
+        assert (started, during) == ("start", cut), window
+        assert (stopped, after) == ("stop", set()), window
+    records = [json.loads(line) for line in timeline.read_text().splitlines()]
+    assert [r["phase"] for r in records] == ["start", "stop", "start", "stop"]
+    assert [r["fault"] for r in records[::2]] == [w.fault.kind for w in runner.windows]
+    for record in records:
+        assert record["what"].endswith("; reset)") == (record["fault"] == "reset"), record
+    status = dl_json("status", "--name", lab)
+    assert status["nemesis"] == {"timeline": records, "in_force": []}
+    shown = dl("status", "--name", lab).stdout
+    assert "nemesis (last run" in shown and "2 faults" in shown
+
+
+def test_an_interrupted_nemesis_heals_what_it_had_in_force(lab: str) -> None:
+    """Ctrl-C (SIGINT) while a cut stands: the verb exits 130 with nothing in force.
+    The control: the cut stood when the signal came (its start was printed)."""
+    from labtools import CLI
+
+    command = [
+        CLI, "nemesis", "--name", lab, "--fault", "partition:one", "--interval", "2s",
+        "--duration", "60s", "--seed", "1", "--json",
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as run:
+        assert run.stdout is not None
+        started = json.loads(run.stdout.readline())
+        assert started["phase"] == "start"
+        assert len(dl_json("partition", "--name", lab)) == 1, "the control: the cut stands"
+        run.send_signal(signal.SIGINT)
+        rest, said = run.communicate(timeout=60)
+    assert run.returncode == 130, said
+    assert json.loads(rest.splitlines()[-1])["phase"] == "stop"
+    assert dl_json("partition", "--name", lab) == []
+    assert dl_json("status", "--name", lab)["nemesis"]["in_force"] == []
     assert failing(lab) == set()

@@ -27,16 +27,16 @@ def test_groups_are_read_however_the_shell_split_them(words: list[str]) -> None:
 def test_each_member_drops_the_other_sides_addresses_in_its_own_namespace() -> None:
     drops = cuts.drops(PLAN, [Cut(1, (("h0",), ("p2",)))])
     # h0 is the host itself (-) and its proc p0; p2 is one proc of h2.
-    assert drops["h0"] == "- 10.0.2.2 both\np0 10.0.2.2 both\n"
-    assert drops["h2"] == "p2 10.0.0.2 both\np2 11.0.0.2 both\n"
+    assert drops["h0"] == "- 10.0.2.2 both drop\np0 10.0.2.2 both drop\n"
+    assert drops["h2"] == "p2 10.0.0.2 both drop\np2 11.0.0.2 both drop\n"
     assert drops["h1"] == "", "a host outside the cut drops nothing"
     both = cuts.drops(PLAN, [Cut(1, (("h0",), ("p2",))), Cut(2, (("p1",), ("p2",)))])
-    assert both["h2"] == "p2 10.0.0.2 both\np2 10.0.1.2 both\np2 11.0.0.2 both\n"
+    assert both["h2"] == "p2 10.0.0.2 both drop\np2 10.0.1.2 both drop\np2 11.0.0.2 both drop\n"
 
 
 def test_a_one_way_cut_drops_only_what_the_first_group_sends_to_the_second() -> None:
     drops = cuts.drops(PLAN, [Cut(1, (("h0",), ("p2",)), one_way=True)])
-    assert drops["h0"] == "- 10.0.2.2 to\np0 10.0.2.2 to\n"
+    assert drops["h0"] == "- 10.0.2.2 to drop\np0 10.0.2.2 to drop\n"
     assert drops["h2"] == "", "the receiving side drops nothing: what it sends arrives"
     assert str(Cut(1, (("h0", "h1"), ("h2",)), one_way=True)) == "h0,h1 -> h2"
     again = cuts.from_json(cuts.to_json([Cut(3, (("h0",), ("h2",)), one_way=True)]))
