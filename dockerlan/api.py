@@ -36,8 +36,11 @@ from dockerlan.lab.ps import Listing
 from dockerlan.lab.status import LabState
 from dockerlan.lab.up import UpResult
 from dockerlan.plan.cuts import Cut
+from dockerlan.plan.dns import DnsFault
+from dockerlan.plan.fills import Fill
 from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import LabPlan, plan_lab
+from dockerlan.plan.limits import Limit
 from dockerlan.plan.logs import LogLine, LogSource
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_LAB, LabSpec
@@ -279,14 +282,16 @@ class Lab:
         delay: str | None = None,
         jitter: str | None = None,
         loss: str | None = None,
+        duplicate: str | None = None,
     ) -> list[Impairment]:
         """Impair what a host or proc sends (toward `to` only, if given): rate "1mbit",
-        delay "50ms", jitter "5ms", loss "2%" (each with its unit, as tc writes it; a
-        bare number is refused); replaces what the same target and `to` had. The
-        impairments in force."""
+        delay "50ms", jitter "5ms", loss "2%", duplicate "1%" (each with its unit, as tc
+        writes it; a bare number is refused); replaces what the same target and `to`
+        had. The impairments in force."""
         from dockerlan.plan import impair
 
-        return self.set_impairment(impair.asked(target, to, rate, delay, jitter, loss, spelt=""))
+        asked = impair.asked(target, to, rate, delay, jitter, loss, "", duplicate)
+        return self.set_impairment(asked)
 
     def set_impairment(self, impairment: Impairment) -> list[Impairment]:
         """Set an impairment already parsed (plan.impair.asked); the impairments in force."""
@@ -304,6 +309,88 @@ class Lab:
         for impairment in cleared:
             self._applied("clear", str(impairment), impairment.target)
         return cleared
+
+    def dns_fault(self, name: str, answer: str, to: str | None = None) -> list[DnsFault]:
+        """Make a name of the lab answer wrongly in every host: "nxdomain", "timeout"
+        (never answers), or "wrong" with `to`, the name whose address it then gives.
+        Replaces what the name had; the DNS faults in force."""
+        from dockerlan.lab import dns as lab_dns
+        from dockerlan.plan import dns
+
+        fault = dns.asked(name, answer, to)
+        in_force = lab_dns.set_fault(self.engine, self.plan, fault)
+        self._applied("dns", str(fault), name)
+        return in_force
+
+    def clear_dns(self, name: str | None = None) -> list[DnsFault]:
+        """A name answers rightly again (every name, without one); the faults cleared."""
+        from dockerlan.lab import dns as lab_dns
+
+        cleared = lab_dns.clear(self.engine, self.plan, name)
+        for fault in cleared:
+            self._applied("clear-dns", str(fault), fault.name)
+        return cleared
+
+    def dns_faults(self) -> list[DnsFault]:
+        """The DNS faults in force."""
+        from dockerlan.lab import dns as lab_dns
+
+        return lab_dns.current(self.engine, self.plan)
+
+    def limit(
+        self, target: str, cpus: float | None = None, memory: str | None = None
+    ) -> list[Limit]:
+        """Starve a proc or replica: `cpus` (0.2 is a fifth of one CPU) and `memory`
+        ("64m", with its unit), kept with what it had; until freed, across restarts.
+        The limits in force."""
+        from dockerlan.lab import limits as lab_limits
+        from dockerlan.plan import limits
+
+        limit = limits.asked(target, cpus, memory)
+        in_force = lab_limits.set_limit(self.engine, self.plan, limit)
+        self._applied("limit", str(limit), target)
+        return in_force
+
+    def free(self, target: str | None = None) -> list[Limit]:
+        """Take a proc's limits away (every proc's, without one); the limits freed."""
+        from dockerlan.lab import limits as lab_limits
+
+        freed = lab_limits.clear(self.engine, self.plan, target)
+        for limit in freed:
+            self._applied("free", str(limit), limit.target)
+        return freed
+
+    def limits(self) -> list[Limit]:
+        """The CPU and memory limits in force."""
+        from dockerlan.lab import limits as lab_limits
+
+        return lab_limits.current(self.engine, self.plan)
+
+    def fill(self, target: str, path: str) -> list[Fill]:
+        """Fill a proc's size-limited filesystem (a compose tmpfs with a size), so that
+        its writes there fail for want of space; the fills in force."""
+        from dockerlan.lab import fills as lab_fills
+        from dockerlan.plan import fills
+
+        fill = fills.asked(target, path)
+        in_force = lab_fills.fill(self.engine, self.plan, fill)
+        self._applied("fill", str(fill), target)
+        return in_force
+
+    def empty(self, target: str | None = None) -> list[Fill]:
+        """Empty what `fill` filled (for every proc, without one); those emptied."""
+        from dockerlan.lab import fills as lab_fills
+
+        emptied = lab_fills.clear(self.engine, self.plan, target)
+        for fill in emptied:
+            self._applied("empty", str(fill), fill.target)
+        return emptied
+
+    def fills(self) -> list[Fill]:
+        """The filled filesystems."""
+        from dockerlan.lab import fills as lab_fills
+
+        return lab_fills.current(self.engine, self.plan)
 
     def _applied(self, verb: str, what: str, target: str) -> None:
         self.applied.append(Applied(time.time(), verb, what, target))
@@ -340,6 +427,18 @@ class Lab:
             seed if seed is not None else secrets.randbelow(1_000_000),
         )
         return Nemesis(self, windows, tuple(among), timeline)
+
+    def other_faults(self) -> dict[str, list[Any]]:
+        """The faults in force besides cuts and impairments (which status has):
+        dns_faults, limits and fills, as the first host keeps them."""
+        from dockerlan.lab import dns, fills, limits
+
+        engine, plan = self._reader(), self.plan
+        return {
+            "dns_faults": list(dns.current(engine, plan)),
+            "limits": list(limits.current(engine, plan)),
+            "fills": list(fills.current(engine, plan)),
+        }
 
     def nemesis_timeline(self) -> list[dict[str, Any]]:
         """What the last nemesis on this lab did: its start and stop records, in order."""
@@ -700,6 +799,12 @@ FAULT_PHASES = {
     "heal": ("partition", "stop"),
     "impair": ("impair", "start"),
     "clear": ("impair", "stop"),
+    "dns": ("dns", "start"),
+    "clear-dns": ("dns", "stop"),
+    "limit": ("limit", "start"),
+    "free": ("limit", "stop"),
+    "fill": ("fill", "start"),
+    "empty": ("fill", "stop"),
 }
 """A verb as a fault record's fault and phase: what a history's timeline draws."""
 
@@ -711,7 +816,8 @@ class Applied:
     at: float
     """When (Unix time)."""
     verb: str
-    """stop, start, kill, pause, resume, partition, heal, impair or clear."""
+    """stop, start, kill, pause, resume, partition, heal, impair, clear, dns,
+    clear-dns, limit, free, fill or empty."""
     what: str
     target: str
     """What undoes it acts on: the host or proc, the impaired target, the cut's number."""

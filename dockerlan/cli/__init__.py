@@ -1,16 +1,17 @@
 """The command line: one thin module per group of verbs over the lab API, and the renderers.
 
 `app` holds the typer app, the option types and the error boundary; `lab`
-makes and removes labs, `inspect` looks into one, `nemesis` applies faults over
-time, `plans` draws and exports plans, `history` checks an application's recorded
-operations, `machines` records the engines a lab may use, `images` builds the
-images. Each registers its verbs, lab verbs first so that `--help` lists those first.
+makes and removes labs, `inspect` looks into one, `faults` breaks names and
+resources, `nemesis` applies faults over time, `plans` draws and exports plans,
+`history` checks an application's recorded operations, `machines` records the
+engines a lab may use, `images` builds the images. Each registers its verbs, lab
+verbs first so that `--help` lists those first.
 """
 
-from dockerlan.cli import history, images, inspect, lab, machines, nemesis, plans
+from dockerlan.cli import faults, history, images, inspect, lab, machines, nemesis, plans
 from dockerlan.cli.app import app
 
-for _verbs in (lab, inspect, nemesis, plans, history, machines, images):
+for _verbs in (lab, inspect, faults, nemesis, plans, history, machines, images):
     _verbs.register(app)
 
 

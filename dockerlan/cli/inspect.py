@@ -52,10 +52,18 @@ def status(name: NameOption = None, as_json: JsonOption = False) -> None:
     lab = Lab(name)
     state = lab.status()
     timeline = lab.nemesis_timeline() if state.hosts else []
+    faults = lab.other_faults() if state.hosts else {}
     if as_json:
-        print(json.dumps(render.status_json(state) | render.nemesis_json(timeline)))
+        found = render.status_json(state) | render.nemesis_json(timeline)
+        print(
+            json.dumps(found | {kind: [vars(f) for f in items] for kind, items in faults.items()})
+        )
     else:
         render.print_tables(out, render.status_tables(state))
+        for kind, items in faults.items():
+            if items:
+                shown = ", ".join(str(f) for f in items)
+                out.print(f"{kind.replace('_', ' ')}: {shown}", highlight=False)
         for line in render.nemesis_lines(timeline):
             out.print(line, highlight=False)
         err.print(f"[dim]see it drawn: dockerlan show --name {name} --format svg --out lab.svg[/]")
@@ -379,12 +387,15 @@ def impair(
     delay: Annotated[str | None, typer.Option(help="A delay: 50ms (needs sch_netem).")] = None,
     jitter: Annotated[str | None, typer.Option(help="Jitter on the delay: 5ms.")] = None,
     loss: Annotated[str | None, typer.Option(help="Packets lost: 2%.")] = None,
+    duplicate: Annotated[
+        str | None, typer.Option(help="Packets sent twice: 1% (iptables TEE, no netem).")
+    ] = None,
     clear: Annotated[
         bool, typer.Option("--clear", help="Clear the target's impairments (all without one).")
     ] = False,
     name: NameOption = None,
 ) -> None:
-    """Impair what a host or proc sends: rate, delay, jitter, loss.
+    """Impair what a host or proc sends: rate, delay, jitter, loss, duplicates.
 
     Each call replaces what the same target (and --to) had. Every value carries its
     unit, as tc writes it: 10mbit, 50ms, 2%. Without a target, list the impairments
@@ -396,13 +407,14 @@ def impair(
 
     name = lab_name(name)
     values = {"--to": to, "--rate": rate, "--delay": delay, "--jitter": jitter, "--loss": loss}
+    values["--duplicate"] = duplicate
     given = [option for option, value in values.items() if value is not None]
     if clear and given:
         raise PlanError(f"--clear takes no values: drop {', '.join(given)}")
     if not clear and target is None and given:
         raise PlanError(f"{given[0]} needs a target: dockerlan impair TARGET {given[0]} ...")
     if not clear and target is not None:
-        asked = impairment.asked(target, to, rate, delay, jitter, loss)
+        asked = impairment.asked(target, to, rate, delay, jitter, loss, duplicate=duplicate)
     lab = Lab.attach(name)
     if clear:
         for gone in lab.clear_impairments(target):

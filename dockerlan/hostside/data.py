@@ -13,17 +13,23 @@ import io
 import json
 import shlex
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from dockerlan import labels
 from dockerlan.hostside.protocol import (
     APP_FILE,
     CUTS_FILE,
+    DNS_FAULTS_FILE,
+    DNS_SERVERS_FILE,
     DROPS_FILE,
+    FILL_LINES_FILE,
+    FILLS_FILE,
     HOSTS_FILE,
     IMAGES_FILE,
     IMPAIR_FILE,
     LAN_REQUEST,
+    LIMIT_LINES_FILE,
+    LIMITS_FILE,
     NAMES_FILE,
     PEERS_FILE,
     PROC_HOSTS,
@@ -34,8 +40,9 @@ from dockerlan.hostside.protocol import (
     SHAPES_FILE,
     WAVE_FILE,
 )
-from dockerlan.plan import impair
+from dockerlan.plan import dns, impair
 from dockerlan.plan.app import App
+from dockerlan.plan.dns import DnsFault
 from dockerlan.plan.layout import (
     FLOOD_MAC,
     LAN_BRIDGE,
@@ -68,6 +75,12 @@ def host_files(
         PEERS_FILE: "".join(f"{peer}\n" for peer in host.peers),
         HOSTS_FILE: hosts_file(plan),
         NAMES_FILE: names_file(plan),
+        DNS_FAULTS_FILE: "[]\n",  # `up` clears DNS faults too (lab/dns.py sets them)
+        DNS_SERVERS_FILE: "",
+        LIMITS_FILE: "[]\n",  # and frees limited procs (lab/limits.py limits them)
+        LIMIT_LINES_FILE: "",
+        FILLS_FILE: "[]\n",  # and empties filled filesystems (lab/fills.py fills them)
+        FILL_LINES_FILE: "",
         APP_FILE: json.dumps(app.to_data()) + "\n" if app else "",
         WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
         CUTS_FILE: "[]\n",  # `up` heals: the lab as planned (lab/partition.py cuts it)
@@ -126,18 +139,20 @@ def settings(plan: LabPlan, host: HostPlan, token: str) -> str:
     return "".join(f"{key}={shlex.quote(str(value))}\n" for key, value in values.items())
 
 
-def hosts_file(plan: LabPlan) -> str:
-    """The /etc/hosts every proc gets: every host and proc of the lab by name."""
+def hosts_file(plan: LabPlan, faults: Sequence[DnsFault] = ()) -> str:
+    """The /etc/hosts every proc gets: every host and proc of the lab by name (as the
+    lab's DNS faults leave them: plan/dns.py)."""
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
-    lines += [f"{address}\t{name}" for address, name in plan.names_table()]
+    table = dns.rows(plan, plan.names_table(), list(faults))
+    lines += [f"{address}\t{name}" for address, name in table]
     return "\n".join(lines) + "\n"
 
 
-def names_file(plan: LabPlan) -> str:
+def names_file(plan: LabPlan, faults: Sequence[DnsFault] = ()) -> str:
     """What the host's DNS server answers (a hosts file it reads): the lab's names, and
     each service's name once per replica, so that it resolves to all of them."""
-    rows = [*plan.names_table(), *plan.services_table()]
-    return "".join(f"{address}\t{name}\n" for address, name in rows)
+    table = dns.rows(plan, [*plan.names_table(), *plan.services_table()], list(faults))
+    return "".join(f"{address}\t{name}\n" for address, name in table)
 
 
 def lan_request(plan: LabPlan, host: HostPlan) -> dict[str, object]:
@@ -210,6 +225,8 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
         request["WorkingDir"] = workload.workdir
     if workload.user:
         request["User"] = workload.user
+    if workload.tmpfs:
+        request["HostConfig"]["Tmpfs"] = dict(workload.tmpfs)  # type: ignore[index]
     if workload.health is not None:
         health = workload.health
         request["Healthcheck"] = {

@@ -28,6 +28,14 @@ PROC_RESOLV=/run/dockerlan/names/resolv.conf # ... and as /etc/resolv.conf
 ROUTES_FILE=$SETUP_DIR/routes
 PEERS_FILE=$SETUP_DIR/peers
 HOSTS_FILE=$SETUP_DIR/hosts
+FILL_LINES=$SETUP_DIR/fill-lines      # "NAME PATH": this host's procs' filesystems to fill
+FILLED=$SETUP_DIR/filled              # ... filled last time, to empty when unlisted
+FILL_FILE=.dockerlan-fill             # the file that fills one (plan/fills.py)
+FILL_LARGEST=1073741824               # the biggest filesystem a fill takes
+LIMIT_LINES=$SETUP_DIR/limit-lines    # "NAME NANO_CPUS MEMORY_BYTES": this host's limited procs
+LIMITED=$SETUP_DIR/limited            # the procs limited last time, to free when unlisted
+DNS_SERVERS_FILE=$SETUP_DIR/dns-servers   # the names sent to the black hole (DNS time-outs)
+DNS_BLACKHOLE=127.0.0.153                  # ... dropped as it arrives (INPUT: the sender is not told)
 IMAGE_ARCHIVE=/var/tmp/dockerlan/image.tar
 STATE_FILE=/run/dockerlan/state # the last setup's state; /run/dockerlan is a tmpfs, empty at boot
 DOCKER_SOCK=/var/run/docker.sock
@@ -195,7 +203,8 @@ ensure_lan() {
 # names from NAMES_FILE, a service's name with every replica's address, and
 # asks nobody else (no upstream; every domain is local), so a name outside
 # the lab is NXDOMAIN at once, and a lab name's IPv6 query is empty, not an
-# error. A running one re-reads the names (SIGHUP).
+# error. A DNS time-out fault sends its name to a black hole of this namespace
+# instead (DNS_SERVERS_FILE). A running one re-reads both files (SIGHUP).
 ensure_dns() {
     local pid
     pid=$(cat "$DNS_PID" 2>/dev/null || true)
@@ -204,7 +213,11 @@ ensure_dns() {
         return
     fi
     mkdir -p "${DNS_PID%/*}"
+    [ -f "$DNS_SERVERS_FILE" ] || : >"$DNS_SERVERS_FILE"
+    iptables -C INPUT -d "$DNS_BLACKHOLE" -j DROP 2>/dev/null ||
+        iptables -I INPUT -d "$DNS_BLACKHOLE" -j DROP || fail "cannot make the DNS black hole of $HOST"
     dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$NAMES_FILE" \
+        --servers-file="$DNS_SERVERS_FILE" \
         --listen-address="$BRIDGE" --bind-dynamic --pid-file="$DNS_PID" \
         --user=root --local-ttl=0 --local=/#/ || fail "cannot start the DNS server of $HOST"
     say changed
@@ -405,6 +418,83 @@ apply_cuts() {
 
 # netem_available: whether the kernel has sch_netem, tried on a throwaway
 # veth pair (the lab's own links are not touched).
+# Limits live in each proc's inner-engine config (they survive restarts). Docker
+# cannot take a limit away, so a freed proc gets the host's whole: every CPU, all
+# the machine's memory (and as much again of swap).
+apply_limits() {
+    local name cpus memory whole_cpus whole_memory
+    [ -s "$LIMIT_LINES" ] || [ -s "$LIMITED" ] || return 0
+    whole_cpus=$(nproc)
+    whole_memory=$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) * 1024))
+    touch "$LIMITED"
+    while read -r name; do
+        grep -q "^$name " "$LIMIT_LINES" && continue
+        docker inspect "$name" >/dev/null 2>&1 || continue
+        docker update --cpus "$whole_cpus" --memory "$whole_memory" \
+            --memory-swap "$((whole_memory * 2))" "$name" >/dev/null ||
+            fail "cannot free $name's CPU and memory"
+    done <"$LIMITED"
+    while read -r name cpus memory; do
+        docker inspect "$name" >/dev/null 2>&1 || continue
+        if [ "$cpus" = - ]; then cpus=$whole_cpus; else cpus=$(awk -v n="$cpus" 'BEGIN { printf "%.3f", n / 1e9 }'); fi
+        if [ "$memory" = - ]; then
+            set -- --memory "$whole_memory" --memory-swap "$((whole_memory * 2))"
+        else
+            set -- --memory "$memory" --memory-swap "$memory"
+        fi
+        docker update --cpus "$cpus" "$@" "$name" >/dev/null || fail "cannot limit $name's CPU and memory"
+    done <"$LIMIT_LINES"
+    cut -d' ' -f1 "$LIMIT_LINES" >"$LIMITED"
+}
+
+# Where a proc's PATH is, seen from this host (its mount namespace, through its
+# first process), or nothing when the proc is not running.
+proc_path() {
+    local pid
+    pid=$(docker inspect -f '{{.State.Pid}}' "$1" 2>/dev/null) || return 1
+    [ "${pid:-0}" -gt 0 ] || return 1
+    echo "/proc/$pid/root$2"
+}
+
+# Whether a proc's PATH may be filled: an in-memory filesystem of a bounded size.
+# (The proc is named in the answers as the user named it: $3. stat, not df: df
+# reads this namespace's mounts, not the proc's.)
+fillable() {
+    local dir kind size shown=${3:-$1}
+    dir=$(proc_path "$1" "$2") || { say fillable no "$shown is not running"; return; }
+    [ -d "$dir" ] || { say fillable no "$2 is not a folder in $shown"; return; }
+    kind=$(stat -f -c %T "$dir")
+    size=$(stat -f -c '%b %S' "$dir" | awk '{ print $1 * $2 }')
+    if [ "$kind" != tmpfs ]; then
+        say fillable no "$2 in $shown is on $kind, its host's storage (the machine's disk): fill a size-limited tmpfs, as compose's tmpfs: $2:size=8m"
+    elif [ "$size" -gt "$FILL_LARGEST" ]; then
+        say fillable no "$2 in $shown is a tmpfs of $size bytes: give it a size of 1g or less (tmpfs: $2:size=8m)"
+    else
+        say fillable yes "$size"
+    fi
+}
+
+# Fill what is listed, to the last byte (dd stops at ENOSPC); empty what was
+# filled and is listed no more.
+apply_fills() {
+    local name path dir
+    [ -s "$FILL_LINES" ] || [ -s "$FILLED" ] || return 0
+    touch "$FILLED"
+    while read -r name path; do
+        grep -qxF "$name $path" "$FILL_LINES" && continue
+        dir=$(proc_path "$name" "$path") || continue
+        rm -f "$dir/$FILL_FILE"
+    done <"$FILLED"
+    while read -r name path; do
+        dir=$(proc_path "$name" "$path") || continue
+        [ "$(stat -f -c %T "$dir")" = tmpfs ] || fail "$path in $name is not a tmpfs"
+        dd if=/dev/zero of="$dir/$FILL_FILE" bs=64k 2>/dev/null || true
+        [ "$(stat -f -c %a "$dir")" -eq 0 ] ||
+            fail "cannot fill $path in $name"
+    done <"$FILL_LINES"
+    cp "$FILL_LINES" "$FILLED"
+}
+
 netem_available() {
     local ok=0
     ip link add dlprobe0 type veth peer name dlprobe1 || return 1
@@ -433,6 +523,28 @@ apply_impairments() {
 }
 
 # impair_netns NAME PID|self: one namespace's eth0 as SHAPES_FILE says.
+# Duplicates: a copy of a packet, by chance, sent to its own next hop (TEE
+# needs one, so a duplicating line lists every address it is for), as it
+# leaves eth0, whether sent here or forwarded.
+duplicate_netns() {
+    local name=$1 pid=$2 ppm dest hop
+    {
+        echo "*mangle"
+        echo ":DOCKERLAN-DUP - [0:0]"
+        awk -v n="$name" '$1 == n && $7 != "-" { for (i = 8; i <= NF; i++) print $7, $i }' \
+            "$SHAPES_FILE" | while read -r ppm dest; do
+            hop=$(in_netns "$pid" ip -4 route get "$dest" | awk '{
+                for (i = 1; i < NF; i++) if ($i == "via") { print $(i + 1); exit }
+                print $1; exit }')
+            [ -n "$hop" ] || continue
+            echo "-A DOCKERLAN-DUP -d $dest -m statistic --mode random --probability $(awk -v p="$ppm" 'BEGIN { printf "%.6f", p / 1000000 }') -j TEE --gateway $hop"
+        done
+        echo "COMMIT"
+    } | in_netns "$pid" iptables-restore --noflush || return 1
+    in_netns "$pid" iptables -t mangle -C POSTROUTING -o eth0 -j DOCKERLAN-DUP 2>/dev/null ||
+        in_netns "$pid" iptables -t mangle -I POSTROUTING -o eth0 -j DOCKERLAN-DUP
+}
+
 impair_netns() {
     local name=$1 pid=$2 chain
     in_netns "$pid" tc qdisc del dev eth0 root 2>/dev/null || true
@@ -441,7 +553,7 @@ impair_netns() {
         echo ":DOCKERLAN-LOSS - [0:0]"
         awk -v n="$name" '$1 == n && $6 != "-" {
             p = sprintf("%.6f", $6 / 1000000)
-            for (i = 7; i <= NF; i++) {
+            for (i = 8; i <= NF; i++) {
                 dest = ($i == "*") ? "" : " -d " $i
                 print "-A DOCKERLAN-LOSS" dest " -m statistic --mode random --probability " p " -j DROP"
             } }' "$SHAPES_FILE"
@@ -452,6 +564,7 @@ impair_netns() {
         in_netns "$pid" iptables -C "$chain" -o eth0 -j DOCKERLAN-LOSS 2>/dev/null ||
             in_netns "$pid" iptables -I "$chain" -o eth0 -j DOCKERLAN-LOSS || return 1
     done
+    duplicate_netns "$name" "$pid" || return 1
     awk -v n="$name" '$1 == n && ($3 != "-" || $4 != "-") { found = 1 } END { exit !found }' \
         "$SHAPES_FILE" || return 0
     if awk -v n="$name" '$1 == n && $4 != "-" { found = 1 } END { exit !found }' "$SHAPES_FILE" &&
@@ -465,7 +578,7 @@ impair_netns() {
             jitter = ($5 == "-") ? "" : " " $5 "us"
             print "qdisc add dev eth0 parent 1:" $2 " handle " $2 ": netem delay " $4 "us" jitter
         }
-        for (i = 7; i <= NF; i++) {
+        for (i = 8; i <= NF; i++) {
             if ($i == "*") print "filter add dev eth0 parent 1: protocol ip prio 2 u32 match u32 0 0 flowid 1:" $2
             else print "filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst " $i "/32 flowid 1:" $2
         } }' "$SHAPES_FILE" >"/tmp/tc.$$"
@@ -498,6 +611,8 @@ setup() {
     publish_names
     ensure_dns
     ensure_procs
+    apply_limits
+    apply_fills
     say step procs
     if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
     link_procs

@@ -47,6 +47,7 @@ from dockerlan.plan.workload import Health, Workload
 HONOURED = frozenset(
     {"image", "build", "command", "entrypoint", "environment", "env_file", "healthcheck"}
     | {"depends_on", "deploy", "scale", "working_dir", "user", "tty", "stdin_open", "expose"}
+    | {"tmpfs"}
 )
 BUILD_KEYS = ("context", "dockerfile", "args", "target")
 DOCKERLAN_KEYS = ("hosts",)
@@ -168,6 +169,7 @@ class _Reader:
             health=self.health((*at, "healthcheck"), spec.get("healthcheck")),
             workdir=spec.get("working_dir", ""),
             user=spec.get("user", ""),
+            tmpfs=self.tmpfs((*at, "tmpfs"), spec.get("tmpfs")),
             interactive=any(  # a list: a bad value of either is refused
                 [
                     self.checked((*at, k), as_bool, spec[k])
@@ -216,6 +218,18 @@ class _Reader:
             )
         args = self.pairs((*where, "args"), spec.get("args", {}), names=False)
         return Build(str(context), dockerfile, tuple(sorted(args.items())), spec.get("target"))
+
+    def tmpfs(self, where: Where, value: str | list[str] | None) -> tuple[tuple[str, str], ...]:
+        """`/data` or `/data:size=8m,mode=1777`, one or a list: (mount point, options)."""
+        entries = [] if value is None else [value] if isinstance(value, str) else value
+        found = []
+        for i, entry in enumerate(entries):
+            at = where if isinstance(value, str) else (*where, i)
+            path, _, options = str(entry).partition(":")
+            if not path.startswith("/"):
+                raise self.fail(at, f"{entry!r}: a tmpfs is mounted at an absolute path")
+            found.append((path, options))
+        return tuple(sorted(found))
 
     def command(self, where: Where, value: str | list[str] | None) -> tuple[str, ...] | None:
         """A list as it is, a string split as a shell would (as compose does), None if absent."""

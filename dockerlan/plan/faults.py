@@ -15,6 +15,8 @@ class Impairment:
     jitter_us: int | None = None
     loss_ppm: int | None = None
     """Lost per million packets: 2% is 20000."""
+    duplicate_ppm: int | None = None
+    """Sent twice, per million packets."""
 
     @property
     def needs_netem(self) -> bool:
@@ -30,4 +32,6 @@ class Impairment:
             parts.append(f"jitter {self.jitter_us / 1000:g}ms")
         if self.loss_ppm is not None:
             parts.append(f"loss {self.loss_ppm / 10000:g}%")
+        if self.duplicate_ppm is not None:
+            parts.append(f"duplicate {self.duplicate_ppm / 10000:g}%")
         return " ".join(parts)

@@ -1,7 +1,7 @@
 """Impairments as data: slow, late or lossy links, and what each host sets for them.
 
 `dockerlan impair TARGET [--to TARGET] --rate 1mbit --delay 50ms --jitter 5ms
---loss 2%` impairs what TARGET sends: a host's internet link (its eth0, which
+--loss 2% --duplicate 1%` impairs what TARGET sends: a host's internet link (its eth0, which
 carries its procs' traffic to other hosts too) or a proc's link to its br0.
 `--to` limits it to traffic toward one host (and its procs) or proc. Each
 call replaces what was set for the same target and `--to` before.
@@ -9,13 +9,15 @@ call replaces what was set for the same target and `--to` before.
 It is set from outside the workload, in the target's network namespace, by
 its host: a rate with an htb class (every kernel has htb), delay and jitter
 with netem under that class (where the kernel has sch_netem), loss with
-iptables' statistic match, which needs no netem. Each host gets the lab's
-impairments (the same everywhere) and its own lines:
+iptables' statistic match, which needs no netem, and duplication with the
+same match and iptables' TEE, which sends a copy to the packet's next hop.
+Each host gets the lab's impairments (the same everywhere) and its own lines:
 
-    NAME CLASS RATE_KBIT DELAY_US JITTER_US LOSS_PPM DEST...
+    NAME CLASS RATE_KBIT DELAY_US JITTER_US LOSS_PPM DUPLICATE_PPM DEST...
 
 NAME a proc or "-" for the host itself, CLASS the htb class's number, "-"
-for a value not set, DEST the addresses the line is for ("*" for all).
+for a value not set, DEST the addresses the line is for ("*" for all; a line
+that duplicates lists them all, since each copy needs its next hop).
 """
 
 from __future__ import annotations
@@ -114,11 +116,13 @@ def asked(
     jitter: str | None = None,
     loss: str | None = None,
     spelt: str = "--",
+    duplicate: str | None = None,
 ) -> Impairment:
     """The impairment the values ask for, parsed and checked with no lab at hand, so
     that bad input is refused before the engine is asked. `spelt` is how the values'
     names are written in messages: "--" for options, "" for the API's keywords."""
-    for key, value in (("rate", rate), ("delay", delay), ("jitter", jitter), ("loss", loss)):
+    values = (("rate", rate), ("delay", delay), ("jitter", jitter), ("loss", loss))
+    for key, value in (*values, ("duplicate", duplicate)):
         if value is not None and not isinstance(value, str):
             raise PlanError(
                 f"{spelt}{key} {value!r} is a number: give it with its unit, as a string",
@@ -131,6 +135,7 @@ def asked(
         parse_time(delay, f"{spelt}delay") if delay is not None else None,
         parse_time(jitter, f"{spelt}jitter") if jitter is not None else None,
         parse_loss(loss, f"{spelt}loss") if loss is not None else None,
+        parse_loss(duplicate, f"{spelt}duplicate") if duplicate is not None else None,
     )
     check_values(found)
     return found
@@ -138,9 +143,17 @@ def asked(
 
 def check_values(impairment: Impairment) -> None:
     """Something is asked, and it makes sense on its own (no lab needed)."""
-    values = (impairment.rate_kbit, impairment.delay_us, impairment.jitter_us, impairment.loss_ppm)
+    values = (
+        impairment.rate_kbit,
+        impairment.delay_us,
+        impairment.jitter_us,
+        impairment.loss_ppm,
+        impairment.duplicate_ppm,
+    )
     if all(v is None for v in values):
-        raise PlanError("nothing to impair: give --rate, --delay, --jitter or --loss (or --clear)")
+        raise PlanError(
+            "nothing to impair: give --rate, --delay, --jitter, --loss or --duplicate (or --clear)"
+        )
     if impairment.jitter_us is not None and impairment.delay_us is None:
         raise PlanError("--jitter varies a delay: give --delay too")
     if impairment.to is not None and impairment.to == impairment.target:
@@ -182,11 +195,23 @@ def lines(plan: LabPlan, standing: list[Impairment]) -> dict[str, str]:
         else:
             where = [_addresses(plan, imp.target)[:2]]
         dest = _addresses(plan, imp.to)[2] if imp.to else ["*"]
-        values = (imp.rate_kbit, imp.delay_us, imp.jitter_us, imp.loss_ppm)
+        values = (imp.rate_kbit, imp.delay_us, imp.jitter_us, imp.loss_ppm, imp.duplicate_ppm)
         shown = " ".join(NO if v is None else str(v) for v in values)
         for host, name in where:
-            found[host].append(f"{name} {number} {shown} {' '.join(dest)}\n")
+            listed = dest
+            if imp.duplicate_ppm is not None and dest == ["*"]:
+                listed = _everyone_but(plan, host, name)
+            found[host].append(f"{name} {number} {shown} {' '.join(listed)}\n")
     return {host: "".join(text) for host, text in found.items()}
+
+
+def _everyone_but(plan: LabPlan, host: str, name: str) -> list[str]:
+    """Every address of the lab but the sender's own (and, for a host, its procs')."""
+    own = {h.address for h in plan.hosts if h.name == host and name == HOST_ITSELF}
+    own |= {p.address for p in plan.procs if p.host == host and name == HOST_ITSELF}
+    own |= {p.address for p in plan.procs if p.name == name}
+    found = [h.address for h in plan.hosts] + [p.address for p in plan.procs]
+    return [str(address) for address in found if address not in own]
 
 
 def replaced(standing: list[Impairment], new: Impairment) -> list[Impairment]:

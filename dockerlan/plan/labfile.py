@@ -70,7 +70,7 @@ LAB_KEYS = (
     "impair",
     "machines",
 )
-IMPAIR_KEYS = ("target", "to", "rate", "delay", "jitter", "loss")
+IMPAIR_KEYS = ("target", "to", "rate", "delay", "jitter", "loss", "duplicate")
 
 
 @dataclass
@@ -292,9 +292,11 @@ def _impairment(reader: _Reader, node: Any, where: str) -> Impairment:
         value("delay", partial(impair.parse_time, option="delay")),
         value("jitter", partial(impair.parse_time, option="jitter")),
         value("loss", partial(impair.parse_loss, option="loss")),
+        value("duplicate", partial(impair.parse_loss, option="duplicate")),
     )
-    if all(v is None for v in (found.rate_kbit, found.delay_us, found.loss_ppm)):
-        raise reader.fail(node, where, "expected rate, delay, jitter or loss")
+    values = (found.rate_kbit, found.delay_us, found.loss_ppm, found.duplicate_ppm)
+    if all(v is None for v in values):
+        raise reader.fail(node, where, "expected rate, delay, jitter, loss or duplicate")
     return found
 
 

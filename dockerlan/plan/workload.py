@@ -59,6 +59,8 @@ class Workload:
     workdir: str = ""
     user: str = ""
     interactive: bool = True
+    tmpfs: tuple[tuple[str, str], ...] = ()
+    """In-memory filesystems: (mount point, options such as "size=8m"), compose's tmpfs."""
 
     def to_data(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -76,6 +78,8 @@ class Workload:
             data["user"] = self.user
         if not self.interactive:
             data["interactive"] = False
+        if self.tmpfs:
+            data["tmpfs"] = dict(self.tmpfs)
         return data
 
     @classmethod
@@ -94,4 +98,5 @@ class Workload:
             workdir=str(data.get("workdir", "")),
             user=str(data.get("user", "")),
             interactive=bool(data.get("interactive", True)),
+            tmpfs=tuple(sorted((str(k), str(v)) for k, v in (data.get("tmpfs") or {}).items())),
         )

@@ -214,3 +214,45 @@ def _time(stamp: str) -> float:
     """Docker's RFC 3339 times with nanoseconds, as seconds."""
     whole, _, fraction = stamp.rstrip("Z").partition(".")
     return datetime.fromisoformat(whole + "+00:00").timestamp() + float(f"0.{fraction or 0}")
+
+
+WRITE = "head -c 100000 /dev/zero > /scratch/data && echo written"
+
+
+def test_a_filled_tmpfs_refuses_writes_holds_across_a_restart_and_is_emptied(app: str) -> None:
+    """The client's /scratch is compose's `tmpfs: /scratch:size=8m`."""
+    assert sh_in(app, "client-1", WRITE).stdout.strip() == "written", "the control"
+    sh_in(app, "client-1", "rm /scratch/data")
+    dl("fill", "--name", app, "client-1", "/scratch")
+    try:
+        full = sh_in(app, "client-1", WRITE, check=False)
+        assert full.returncode != 0 and "No space left on device" in full.stderr, full
+        assert dl_json("fill", "--name", app) == [{"target": "client-1", "path": "/scratch"}]
+        assert dl_json("status", "--name", app)["fills"] == dl_json("fill", "--name", app)
+        dl("stop", "--name", app, "h0")
+        dl("start", "--name", app, "h0")
+        again = sh_in(app, "client-1", WRITE, check=False)
+        assert "No space left on device" in again.stderr, "filled again at the host's start"
+    finally:
+        dl("fill", "--name", app, "--clear")
+    assert sh_in(app, "client-1", WRITE).stdout.strip() == "written", "emptied"
+    assert dl_json("fill", "--name", app) == []
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        (
+            ["client-1", "/"],
+            "error: / in client-1 is on overlayfs, its host's storage (the machine's disk)",
+        ),
+        (["h0", "/scratch"], "error: h0 is a host: fill a filesystem of one of its procs"),
+        (["client-1", "/nowhere"], "error: /nowhere is not a folder in client-1"),
+    ],
+)
+def test_a_fill_that_could_touch_the_machines_disk_is_refused_in_one_line(
+    app: str, words: list[str], message: str
+) -> None:
+    run = dl("fill", "--name", app, *words, check=False)
+    assert run.returncode != 0 and run.stderr.splitlines()[0].startswith(message), run.stderr
+    assert dl_json("fill", "--name", app) == []

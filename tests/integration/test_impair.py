@@ -154,7 +154,11 @@ def test_an_impairment_outlasts_a_restart_of_its_host(lab: str) -> None:
             ["p9", "--rate", "1mbit"],
             f"error: 'p9' is neither a host, a proc nor a replica of lab {LAB}",
         ),
-        (["p0"], "error: nothing to impair: give --rate, --delay, --jitter or --loss (or --clear)"),
+        (
+            ["p0"],
+            "error: nothing to impair: give --rate, --delay, --jitter, --loss or --duplicate "
+            "(or --clear)",
+        ),
     ],
 )
 def test_a_bad_impairment_is_one_line_and_changes_nothing(

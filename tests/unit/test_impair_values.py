@@ -83,16 +83,16 @@ def test_each_host_sets_only_its_own_targets_lines() -> None:
         Impairment("h1", to="p1", loss_ppm=200_000),
     ]
     lines = impair.lines(PLAN, standing)
-    assert lines["h0"] == "p0 10 2000 - - - *\n"
-    assert lines["h1"] == "- 11 - - - 200000 10.0.0.3\n"
+    assert lines["h0"] == "p0 10 2000 - - - - *\n"
+    assert lines["h1"] == "- 11 - - - 200000 - 10.0.0.3\n"
 
 
 def test_toward_a_host_means_the_host_and_its_procs_and_in_overlay_a_procs_tunnel() -> None:
     lines = impair.lines(PLAN, [Impairment("p0", to="h1", rate_kbit=100)])
-    assert lines["h0"] == "p0 10 100 - - - 11.0.0.3 10.0.1.2 10.0.1.3\n"
+    assert lines["h0"] == "p0 10 100 - - - - 11.0.0.3 10.0.1.2 10.0.1.3\n"
     overlay = plan_lab(LabSpec(name="t", hosts=2, procs=1, internet_cidr=WIDE, mode=Mode.OVERLAY))
     lines = impair.lines(overlay, [Impairment("p0", to="p1", rate_kbit=100)])
-    assert lines["h0"] == "p0 10 100 - - - 10.0.1.2 11.0.0.3\n"
+    assert lines["h0"] == "p0 10 100 - - - - 10.0.1.2 11.0.0.3\n"
 
 
 def test_a_new_impairment_replaces_the_one_for_the_same_target_and_destination() -> None:
@@ -113,7 +113,7 @@ def test_nothing_asked_jitter_without_delay_or_itself_as_destination_is_refused(
 
 def test_the_whole_internet_is_every_hosts_own_link() -> None:
     lines = impair.lines(PLAN, [Impairment(impair.INTERNET, delay_us=20_000)])
-    assert lines == {"h0": "- 10 - 20000 - - *\n", "h1": "- 10 - 20000 - - *\n"}
+    assert lines == {"h0": "- 10 - 20000 - - - *\n", "h1": "- 10 - 20000 - - - *\n"}
     with pytest.raises(PlanError, match="the whole internet has no --to"):
         impair.check(PLAN, Impairment(impair.INTERNET, to="h1", rate_kbit=10))
 
@@ -135,3 +135,15 @@ def test_a_lab_file_lists_impairments_per_host_pair_proc_or_internet(tmp_path) -
     lab.write_text("impair:\n  - {target: p0}\n")
     with pytest.raises(PlanError, match=r"lab.yml:2: impair\[0\]: expected rate, delay, jitter"):
         labfile.read(lab)
+
+
+def test_a_duplicating_line_lists_every_address_but_the_senders_own() -> None:
+    """TEE sends each copy to its next hop, which the host finds per address."""
+    plan = plan_lab(LabSpec(name="t", hosts=2, procs=1, internet_cidr=IPv4Network("11.0.0.0/8")))
+    duplicate = impair.asked("p0", duplicate="50%")
+    assert duplicate.duplicate_ppm == 500_000 and str(duplicate) == "p0 duplicate 50%"
+    line = impair.lines(plan, [duplicate])["h0"].split()
+    assert line[:8] == ["p0", "10", "-", "-", "-", "-", "500000", "11.0.0.2"]
+    assert sorted(line[7:]) == sorted(["11.0.0.2", "11.0.0.3", "10.0.1.2"]), "not p0's own"
+    toward = impair.lines(plan, [impair.asked("p0", to="p1", duplicate="5%")])["h0"]
+    assert toward == "p0 10 - - - - 50000 10.0.1.2\n"

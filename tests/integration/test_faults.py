@@ -1,11 +1,13 @@
-"""Partitions on real labs: exactly the cut pairs fail, both ways, several cuts stand at
-once, healing undoes one or all, and a cut holds across a host's restart and in an
-overlay LAN too."""
+"""Faults on real labs, on one lab where a test heals what it did. Partitions: exactly
+the cut pairs fail, both ways, several cuts stand at once, healing undoes one or all,
+a cut holds across a host's restart and in an overlay LAN too; shaped and reset cuts,
+black holes; the nemesis. DNS faults and resource limits."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import subprocess
 import time
@@ -315,3 +317,166 @@ def test_an_interrupted_nemesis_heals_what_it_had_in_force(lab: str) -> None:
     assert dl_json("partition", "--name", lab) == []
     assert dl_json("status", "--name", lab)["nemesis"]["in_force"] == []
     assert failing(lab) == set()
+
+
+def resolved(lab: str, source: str, name: str) -> tuple[int, str]:
+    """busybox nslookup of a name from a proc, bounded: its exit code and answer, 143
+    when it hung. (It asks the name server, not /etc/hosts; ping reads both.)"""
+    run = sh_in(lab, source, f"timeout 8 nslookup {name}", check=False)
+    return run.returncode, run.stdout + run.stderr
+
+
+def pings_by_name(lab: str, source: str, name: str) -> tuple[bool, str]:
+    """Whether a ping to a name answers, and the address it went to (or the error)."""
+    run = sh_in(lab, source, f"timeout 12 ping -c1 -W1 {name}", check=False)
+    said = run.stdout + run.stderr
+    found = re.search(r"PING \S+ \((\d+\.\d+\.\d+\.\d+)\)", said)
+    return run.returncode == 0, found.group(1) if found else said.strip()
+
+
+def test_a_name_answers_nxdomain_never_or_wrongly_and_rightly_again(lab: str) -> None:
+    """p4's name, from p0, through both ways a proc resolves (its /etc/hosts, read by
+    ping; its host's name server, asked by nslookup)."""
+    address = {p: sh_in(lab, p, "hostname -i").stdout.split()[0] for p in ("p2", "p4")}
+    rc, said = resolved(lab, "p0", "p4")
+    assert rc == 0 and address["p4"] in said, "the control: p4 resolves"
+    assert pings_by_name(lab, "p0", "p4") == (True, address["p4"])
+    try:
+        dl("dns", "--name", lab, "p4", "--nxdomain")
+        rc, said = resolved(lab, "p0", "p4")
+        assert rc == 1 and "NXDOMAIN" in said
+        assert pings_by_name(lab, "p0", "p4") == (False, "ping: bad address 'p4'")
+        assert resolved(lab, "p0", "p5")[0] == 0, "only that name"
+
+        dl("dns", "--name", lab, "p4", "--timeout")
+        rc, said = resolved(lab, "p0", "p4")
+        assert rc == 1 and "timed out" in said and "NXDOMAIN" not in said, said
+
+        dl("dns", "--name", lab, "p4", "--wrong", "p2")
+        rc, said = resolved(lab, "p0", "p4")
+        assert rc == 0 and address["p2"] in said and address["p4"] not in said
+        assert pings_by_name(lab, "p0", "p4") == (True, address["p2"]), "it reaches p2"
+        assert dl_json("dns", "--name", lab) == [{"name": "p4", "answer": "wrong", "to": "p2"}]
+        shown = dl_json("status", "--name", lab)["dns_faults"]
+        assert shown == [{"name": "p4", "answer": "wrong", "to": "p2"}], "status shows it"
+
+        dl("stop", "--name", lab, "h0")
+        dl("start", "--name", lab, "h0")
+        assert pings_by_name(lab, "p0", "p4") == (True, address["p2"]), "held across a restart"
+    finally:
+        dl("dns", "--name", lab, "--clear")
+    assert resolved(lab, "p0", "p4")[0] == 0
+    assert pings_by_name(lab, "p0", "p4") == (True, address["p4"]), "rightly again"
+    assert dl_json("dns", "--name", lab) == []
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        (["p9", "--nxdomain"], "error: 'p9' is not a name of lab dlt-cuts"),
+        (["p4", "--wrong", "p9"], "error: 'p9' is not a name of lab dlt-cuts"),
+        (
+            ["p4", "--nxdomain", "--timeout"],
+            "error: one answer at a time: not --nxdomain and --timeout",
+        ),
+        (["p4"], "error: give an answer: --nxdomain, --timeout or --wrong TARGET (or --clear)"),
+    ],
+)
+def test_a_bad_dns_fault_is_one_line_and_changes_nothing(
+    lab: str, words: list[str], message: str
+) -> None:
+    run = dl("dns", "--name", lab, *words, check=False)
+    assert run.returncode == 2 and run.stderr.splitlines()[0] == message
+    assert dl_json("dns", "--name", lab) == []
+
+
+COUNTED = (
+    r'timeout 1 sh -c "i=0; trap \"echo \\\$i; exit 0\" TERM; '
+    r'while :; do i=\$((i+1)); done"'
+)
+"""A shell loop's iterations in one second of wall time: the CPU a proc gets."""
+THROTTLED = "cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.stat"
+BIG = "dd if=/dev/zero of=/dev/null bs=40M count=1"
+"""A process that needs 40 MiB of memory at once."""
+
+
+def cpu_work(lab: str, proc: str) -> int:
+    return int(sh_in(lab, proc, COUNTED).stdout.split()[-1])
+
+
+def throttled(lab: str, proc: str) -> int:
+    """How often the kernel held the proc back for its CPU quota (its cgroup's count)."""
+    words = sh_in(lab, proc, THROTTLED).stdout.split()
+    return int(words[words.index("nr_throttled") + 1])
+
+
+def test_a_starved_proc_works_slower_is_killed_past_its_memory_and_is_freed(lab: str) -> None:
+    whole = cpu_work(lab, "p1")
+    assert sh_in(lab, "p1", BIG, check=False).returncode == 0, "the control: 40 MiB is fine"
+    before = throttled(lab, "p1")
+    try:
+        dl("limit", "--name", lab, "p1", "--cpus", "0.2")
+        dl("limit", "--name", lab, "p1", "--memory", "32m")  # kept with the --cpus
+        assert dl_json("limit", "--name", lab) == [
+            {"target": "p1", "nano_cpus": 200_000_000, "memory_bytes": 32 * 1024**2}
+        ]
+        assert dl_json("status", "--name", lab)["limits"] == dl_json("limit", "--name", lab)
+        starved = cpu_work(lab, "p1")
+        print(f"CPU work in 1 s: {whole} whole, {starved} at 0.2 CPU ({starved / whole:.2f}x)")
+        assert starved < 0.5 * whole and throttled(lab, "p1") > before
+        killed = sh_in(lab, "p1", BIG, check=False)
+        assert killed.returncode == 137, "the kernel killed it (SIGKILL) at 32 MiB"
+        assert sh_in(lab, "p1", "echo alive").stdout.strip() == "alive", "the proc lives on"
+        dl("stop", "--name", lab, "h0")
+        dl("start", "--name", lab, "h0")
+        assert sh_in(lab, "p1", BIG, check=False).returncode == 137, "held across a restart"
+    finally:
+        dl("limit", "--name", lab, "--clear")
+    assert sh_in(lab, "p1", BIG, check=False).returncode == 0, "freed"
+    assert cpu_work(lab, "p1") > 0.5 * whole
+    assert dl_json("limit", "--name", lab) == []
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        (["h0", "--cpus", "0.5"], "error: h0 is a host: limit one of its procs"),
+        (["p1", "--memory", "64"], "error: --memory '64' is not a size such as 64m or 1g"),
+        (["p1", "--cpus", "lots"], "error: --cpus 'lots' is not a number of CPUs such as 0.5"),
+        (["p1"], "error: nothing to limit: give --cpus or --memory (or --clear)"),
+    ],
+)
+def test_a_bad_limit_is_one_line_and_changes_nothing(
+    lab: str, words: list[str], message: str
+) -> None:
+    run = dl("limit", "--name", lab, *words, check=False)
+    assert run.returncode == 2 and run.stderr.splitlines()[0].startswith(message), run.stderr
+    assert dl_json("limit", "--name", lab) == []
+
+
+def duplicates(lab: str, source: str, address: str, count: int = 100) -> int:
+    """The duplicate replies a ping of `count` echoes gets (each duplicated request, or
+    reply, brings one)."""
+    said = sh_in(lab, source, f"ping -c {count} -i 0.02 -q {address}").stdout
+    found = re.search(r"(\d+) packets received, (?:(\d+) duplicates, )?", said)
+    assert found, said
+    assert int(found.group(1)) == count, "none lost"
+    return int(found.group(2) or 0)
+
+
+def test_duplicated_packets_arrive_twice_as_often_as_asked_and_no_more_once_cleared(
+    lab: str,
+) -> None:
+    """--duplicate 50% on p0: about half of its echo requests arrive twice (each copy is
+    answered, so ping counts a duplicate reply); none before, none after clearing."""
+    p4 = sh_in(lab, "p4", "hostname -i").stdout.split()[0]
+    assert duplicates(lab, "p0", p4) == 0, "the control: no duplicates"
+    dl("impair", "--name", lab, "p0", "--duplicate", "50%")
+    try:
+        twice = duplicates(lab, "p0", p4)
+        print(f"duplicate 50%: {twice} of 100 echoes came twice")
+        assert 20 <= twice <= 80
+        assert dl("impair", "--name", lab).stdout.strip() == "p0 duplicate 50%"
+    finally:
+        dl("impair", "--name", lab, "--clear")
+    assert duplicates(lab, "p0", p4) == 0
