@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse bench-checker test-stock test-two-machines
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse bench-checker bench-phases test-stock test-two-machines
 
 setup:
 	@scripts/setup.sh
@@ -42,6 +42,10 @@ bench-restart: setup
 ## A pytest session with and without --dockerlan-reuse, at 3x4 and 8x8 (not part of `make test`).
 bench-reuse: setup
 	$(BIN)/python bench/reuse.py
+
+## Where up and down spend their seconds: phases, each host step, engine calls (3x4, 16x16).
+bench-phases: setup
+	$(BIN)/python bench/phases.py
 
 ## The linearizability checker's speed: 1k and 10k operations, 5 and 20 clients (no engine).
 bench-checker: setup

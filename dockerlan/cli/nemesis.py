@@ -19,7 +19,7 @@ def nemesis(
         typer.Option(
             "--fault",
             help="A fault to draw from, once or more: partition[:SHAPE], reset[:SHAPE], "
-            "pause, kill, loss[:PERCENT].",
+            "pause, kill, loss[:PERCENT], duplicate[:PERCENT], dns[:nxdomain|timeout].",
         ),
     ],
     name: NameOption = None,

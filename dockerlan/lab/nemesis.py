@@ -44,8 +44,12 @@ class Faulty(Protocol):
     def resume(self, target: str) -> None: ...
     def kill(self, target: str) -> None: ...
     def start(self, target: str) -> None: ...
-    def impair(self, target: str, *, loss: str | None = ...) -> Any: ...
+    def impair(
+        self, target: str, *, loss: str | None = ..., duplicate: str | None = ...
+    ) -> Any: ...
     def clear_impairments(self, target: str | None = ...) -> Any: ...
+    def dns_fault(self, name: str, answer: str, to: str | None = ...) -> Any: ...
+    def clear_dns(self, name: str | None = ...) -> Any: ...
 
 
 Report = Callable[[dict[str, Any]], None]
@@ -136,9 +140,14 @@ class Nemesis:
             lab.kill(target)
             what, targets = f"kill {target}", [target]
             self._undo = lambda: lab.start(target)
+        elif fault.kind == "dns":
+            lab.dns_fault(target, fault.argument)
+            what, targets = f"dns {target} {fault.argument}", [target]
+            self._undo = lambda: _quietly(lab.clear_dns, target)
         else:
-            lab.impair(target, loss=fault.argument)
-            what, targets = f"loss {fault.argument} {target}", [target]
+            values = {fault.kind: fault.argument}  # loss or duplicate
+            lab.impair(target, **values)
+            what, targets = f"{fault.kind} {fault.argument} {target}", [target]
             self._undo = lambda: _quietly(lab.clear_impairments, target)
         self._record(window, "start", what, targets)
         self._window = (window, what, targets)
@@ -179,7 +188,8 @@ def _quietly(undo: Callable[..., Any], *args: Any) -> None:
     try:
         undo(*args)
     except DockerlanError as error:
-        if "no cut" not in str(error) and "has no impairment" not in str(error):
+        gone = ("no cut", "has no impairment", "has no DNS fault")
+        if not any(words in str(error) for words in gone):
             raise
 
 

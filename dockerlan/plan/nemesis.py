@@ -12,7 +12,10 @@ A fault is written KIND or KIND:ARGUMENT:
 - reset[:SHAPE]      the same, TCP refused with a reset instead of dropped;
 - pause              one node frozen, then resumed;
 - kill               one node killed (SIGKILL), then started;
-- loss[:PERCENT]     one node's links lose packets (30% unless given), then clear.
+- loss[:PERCENT]     one node's links lose packets (30% unless given), then clear;
+- duplicate[:PERCENT]  one node's packets sent twice (10% unless given), then clear;
+- dns[:ANSWER]       one node's name answers NXDOMAIN (or `timeout`: nothing), then
+                     rightly again.
 
 The nodes are the lab's hosts, or what `--among` names (hosts, procs, replicas).
 """
@@ -27,9 +30,11 @@ from dockerlan.errors import PlanError
 from dockerlan.plan.impair import parse_loss
 from dockerlan.plan.shapes import FEWEST, check_shape
 
-KINDS = ("partition", "reset", "pause", "kill", "loss")
+KINDS = ("partition", "reset", "pause", "kill", "loss", "duplicate", "dns")
 DEFAULT_SHAPE = "halves"
 DEFAULT_LOSS = "30%"
+DEFAULT_DUPLICATE = "10%"
+DNS_ANSWERS = ("nxdomain", "timeout")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m)$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0}
 
@@ -38,7 +43,7 @@ _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0}
 class Fault:
     kind: str
     argument: str = ""
-    """A partition's shape, or a loss's percentage."""
+    """A partition's shape, a loss's or duplication's percentage, a name's answer."""
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.argument}" if self.argument else self.kind
@@ -53,7 +58,7 @@ class Window:
     stop: float
     fault: Fault
     target: str = ""
-    """The node paused, killed or made lossy (empty for a partition)."""
+    """The node paused, killed, impaired or misnamed (empty for a partition)."""
     seed: int = 0
     """A partition's draw."""
 
@@ -68,9 +73,13 @@ def parse_fault(text: str) -> Fault:
     if kind in ("partition", "reset"):
         argument = argument or DEFAULT_SHAPE
         check_shape(argument)
-    elif kind == "loss":
-        argument = argument or DEFAULT_LOSS
+    elif kind in ("loss", "duplicate"):
+        argument = argument or (DEFAULT_LOSS if kind == "loss" else DEFAULT_DUPLICATE)
         parse_loss(argument, f"--fault {text}")
+    elif kind == "dns":
+        argument = argument or DNS_ANSWERS[0]
+        if argument not in DNS_ANSWERS:
+            raise PlanError(f"--fault {text!r}: a name answers {' or '.join(DNS_ANSWERS)}")
     elif argument:
         raise PlanError(f"--fault {text!r}: {kind} takes no argument")
     return Fault(kind, argument)

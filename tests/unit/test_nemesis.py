@@ -56,6 +56,9 @@ def test_the_same_seed_replays_the_same_schedule_and_another_seed_does_not() -> 
         ("loss", Fault("loss", "30%")),
         ("loss:5%", Fault("loss", "5%")),
         ("pause", Fault("pause")),
+        ("duplicate", Fault("duplicate", "10%")),
+        ("dns", Fault("dns", "nxdomain")),
+        ("dns:timeout", Fault("dns", "timeout")),
     ],
 )
 def test_a_fault_is_written_kind_or_kind_and_argument(text: str, fault: Fault) -> None:
@@ -69,6 +72,8 @@ def test_a_fault_is_written_kind_or_kind_and_argument(text: str, fault: Fault) -
         ("partition:square", "no partition shape 'square'"),
         ("loss:5", "has no %"),
         ("pause:h1", "pause takes no argument"),
+        ("dns:wrong", "a name answers nxdomain or timeout"),
+        ("duplicate:5", "has no %"),
     ],
 )
 def test_a_bad_fault_is_one_clear_line(text: str, message: str) -> None:
@@ -130,11 +135,17 @@ class FakeLab:
     def start(self, target: str) -> None:
         self._call("start", target)
 
-    def impair(self, target: str, *, loss: str | None = None) -> Any:
-        self._call("impair", target, str(loss))
+    def impair(self, target: str, *, loss: str | None = None, duplicate: str | None = None) -> Any:
+        self._call("impair", target, str(loss), str(duplicate))
 
     def clear_impairments(self, target: str | None = None) -> Any:
         self._call("clear", str(target))
+
+    def dns_fault(self, name: str, answer: str, to: str | None = None) -> Any:
+        self._call("dns", name, answer)
+
+    def clear_dns(self, name: str | None = None) -> Any:
+        self._call("clear-dns", str(name))
 
 
 @pytest.fixture()
@@ -158,14 +169,24 @@ def windows(*faults: str, duration: float = 0.25) -> list[nemesis.Window]:
 def test_each_fault_is_undone_after_its_interval_and_written_in_the_timeline(
     lab: FakeLab, tmp_path: Path
 ) -> None:
-    planned = windows("pause", "kill", "loss:10%", "partition:one", duration=1.0)
+    kinds = ["pause", "kill", "loss:10%", "partition:one", "duplicate", "dns:timeout"]
+    planned = [
+        nemesis.Window(n + 1, 0.05 * (2 * n + 1), 0.05 * (2 * n + 2), parse_fault(f), "h1", 7)
+        for n, f in enumerate(kinds)
+    ]
     timeline = tmp_path / "timeline.jsonl"
     Nemesis(lab, planned, timeline=timeline).run()
-    undo = {"pause": "resume", "kill": "start", "impair": "clear", "partition": "heal"}
+    undo = {
+        "pause": "resume", "kill": "start", "impair": "clear", "partition": "heal",
+        "dns": "clear-dns",
+    }  # fmt: skip
     done = [c[0] for c in lab.calls]
     assert len(done) == 2 * len(planned)
     for applied, undone in zip(done[::2], done[1::2], strict=True):
         assert undo[applied] == undone, lab.calls
+    assert {c[0] for c in lab.calls} >= {"pause", "kill", "impair", "partition", "dns"}
+    assert ("impair", "h1", "None", "10%") in lab.calls, "a duplication, its default share"
+    assert ("dns", "h1", "timeout") in lab.calls
     records = [json.loads(line) for line in timeline.read_text().splitlines()]
     assert [r["phase"] for r in records] == ["start", "stop"] * len(planned)
     assert [r["id"] for r in records[::2]] == [f"nemesis {w.number}" for w in planned]
