@@ -4,7 +4,7 @@
     .venv/bin/python bench/delivery.py --runs 5 --ways naive,today,stream
     .venv/bin/python bench/delivery.py --clean          # remove all it made, test images too
 
-A ~300 MB test image (dockerlan-base:bookworm plus 100 MB of random bytes,
+A ~300 MB test image (the local Debian base plus 100 MB of random bytes,
 built locally, nothing pulled) goes from this machine's engine into the
 inner engines of the lab `benchdel` (8 hosts x 1 proc), from a state where no
 host has it, each way in turn:
@@ -66,6 +66,8 @@ from typing import Any
 import docker
 from common import markdown, median, save
 
+from dockerlan.lab.images import LOCAL_BASE
+
 LAB = "benchdel"
 NETWORK = f"{LAB}-internet"
 BENCH_LABEL = {"io.dockerlan.bench": "delivery"}
@@ -74,7 +76,7 @@ SECOND = "dockerlan-bench-delivery-b:latest"
 """The dedup test's second image: the same base, 20 MB of its own."""
 REGISTRY_IMAGE = "dockerlan-bench-registry:latest"
 REGISTRY = f"{LAB}-registry"
-BASE = "dockerlan-base:bookworm"
+BASE = LOCAL_BASE
 ARCHIVE = "/var/tmp/dockerlan/image.tar"
 """Where dockerlan puts the archive in a host (hostside/protocol.py IMAGE_ARCHIVE)."""
 CHUNK = 1 << 20

@@ -24,7 +24,17 @@ from dockerlan.plan.spec import DEFAULT_PROC_IMAGE
 
 HOST_IMAGE = "dockerlan-host:latest"
 PUBLIC_BASE = "debian:bookworm-slim"
-LOCAL_BASE = "dockerlan-base:bookworm"
+LOCAL_BASE = "dockerlan-base:bookworm-lean"
+"""A new name when what goes into it changes: an existing base is never made again."""
+PRUNED = (
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/locale",
+)
+"""What debootstrap leaves that no image needs: the downloaded packages, the package
+lists (an image's `apt-get update` fetches them anew), documentation, translations."""
 IMAGES = {"host": HOST_IMAGE, "proc": DEFAULT_PROC_IMAGE}
 HOSTSIDE = Path(__file__).resolve().parent.parent / "hostside"
 HOSTSIDE_FILES = ("lib.sh", "dockerlan-host", "entrypoint.sh")
@@ -141,6 +151,10 @@ def build_local_base(engine: Engine) -> None:
         if run.returncode != 0:
             tail = (run.stdout + run.stderr).strip().splitlines()[-3:]
             raise EngineError(f"debootstrap failed: {' / '.join(tail)}")
+        for folder in PRUNED:  # files only: apt wants its folders (partial/) to be there
+            for entry in (root / folder).rglob("*"):
+                if entry.is_file() or entry.is_symlink():
+                    entry.unlink()
         archive = Path(tmp) / "base.tar"
         with tarfile.open(archive, "w") as tar:
             tar.add(root, arcname=".")

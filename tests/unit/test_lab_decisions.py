@@ -20,7 +20,7 @@ from dockerlan.errors import DockerlanError, EngineError, PlanError, StepError
 from dockerlan.hostside.protocol import IMAGE_ARCHIVE, PROCS_FILE
 from dockerlan.lab.decide import decide
 from dockerlan.lab.down import down
-from dockerlan.lab.images import IMAGES, context_files, context_hash
+from dockerlan.lab.images import IMAGES, LOCAL_BASE, context_files, context_hash
 from dockerlan.lab.snapshot import observe
 from dockerlan.lab.up import up
 from dockerlan.plan.layout import plan_lab
@@ -329,7 +329,7 @@ def test_an_app_is_built_and_each_host_is_sent_only_the_images_its_replicas_run(
     from dockerlan.plan.app import App, Build, Service
     from dockerlan.plan.spec import Workload
 
-    engine.images_["dockerlan-base:bookworm"] = Image("sha256:base", {})
+    engine.images_[LOCAL_BASE] = Image("sha256:base", {})
     built = Build("/src/app", target="web")
     app = App(
         "shop",
