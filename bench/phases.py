@@ -29,11 +29,12 @@ from common import markdown, median, save
 
 from dockerlan.api import Lab
 from dockerlan.engine import connect
+from dockerlan.lab.progress import Silent
 
 LAB = "bench-phases"
 
 
-class Timeline:
+class Timeline(Silent):
     """A Progress that writes down when things happened (seconds from its start)."""
 
     def __init__(self) -> None:
@@ -65,15 +66,6 @@ class Timeline:
     def done(self, step: int) -> None:
         with self._lock:
             self.finished.setdefault(self._titles[step], []).append(self.now())
-
-    def update(self, text: str) -> None:
-        pass
-
-    def note(self, text: str) -> None:
-        pass
-
-    def warn(self, problem: str, fix: str) -> None:
-        pass
 
 
 def _generic(title: str) -> str:

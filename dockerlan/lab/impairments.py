@@ -9,6 +9,8 @@ refused in one line naming what is missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dockerlan.engine import Engine
 from dockerlan.errors import DockerlanError, Refused
 from dockerlan.hostside.protocol import (
@@ -16,15 +18,23 @@ from dockerlan.hostside.protocol import (
     SHAPES_FILE,
 )
 from dockerlan.lab.ask import ask
-from dockerlan.lab.handout import hand_out
+from dockerlan.lab.kept import Kept
 from dockerlan.plan import impair
 from dockerlan.plan.impair import Impairment
 from dockerlan.plan.layout import HostPlan, LabPlan
 
 
+def _files(plan: LabPlan, standing: list[Impairment]) -> Callable[[HostPlan], dict[str, str]]:
+    lines = impair.lines(plan, standing)
+    return lambda host: {SHAPES_FILE: lines[host.name]}
+
+
+KEPT = Kept(IMPAIR_FILE, "impair", "the impairments", impair.from_json, impair.to_json, _files)
+"""The impairments and each host's lines; running hosts set them at once."""
+
+
 def current(engine: Engine, plan: LabPlan) -> list[Impairment]:
-    text = engine.read_file(plan.hosts[0].container, IMPAIR_FILE)
-    return impair.from_json(text.decode()) if text else []
+    return KEPT.current(engine, plan)
 
 
 def set_impairment(engine: Engine, plan: LabPlan, new: Impairment) -> list[Impairment]:
@@ -39,18 +49,15 @@ def set_impairment(engine: Engine, plan: LabPlan, new: Impairment) -> list[Impai
                 hint="rate (--rate) and loss (--loss) work without it",
             )
     standing = impair.replaced(current(engine, plan), new)
-    apply(engine, plan, standing)
+    KEPT.apply(engine, plan, standing)
     return standing
 
 
 def clear(engine: Engine, plan: LabPlan, target: str | None = None) -> list[Impairment]:
     """Clear a target's impairments (all without one); those cleared."""
-    found = current(engine, plan)
-    gone = [i for i in found if target is None or i.target == target]
-    if target is not None and not gone:
-        raise DockerlanError(f"{target} has no impairment in lab {plan.spec.name}")
-    apply(engine, plan, [i for i in found if i not in gone])
-    return gone
+    return KEPT.clear(
+        engine, plan, target, lambda i: i.target, "{target} has no impairment in lab {lab}"
+    )
 
 
 def netem_available(engine: Engine, host: HostPlan) -> bool:
@@ -58,14 +65,3 @@ def netem_available(engine: Engine, host: HostPlan) -> bool:
     if not answer:
         raise DockerlanError(f"host {host.name} could not say what its kernel offers")
     return answer[0] == "yes"
-
-
-def apply(engine: Engine, plan: LabPlan, standing: list[Impairment]) -> None:
-    """Give every host the impairments and its lines; running hosts set them now."""
-    lines = impair.lines(plan, standing)
-    listed = impair.to_json(standing)
-
-    def files(host: HostPlan) -> dict[str, str]:
-        return {IMPAIR_FILE: listed, SHAPES_FILE: lines[host.name]}
-
-    hand_out(engine, plan, files, "impair", "the impairments")

@@ -1,6 +1,7 @@
 """A list of faults that the hosts keep: read from the first host, handed to all.
 
-DNS faults, limits and fills work alike (lab/dns.py, limits.py, fills.py): the
+Impairments, DNS faults, limits and fills work alike (lab/impairments.py, dns.py,
+limits.py, fills.py): the
 lab-wide list is a JSON file in every host, beside each host's own files for
 it, and a reader verb applies them in each running host (lab/handout.py).
 """
