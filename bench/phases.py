@@ -1,6 +1,6 @@
 """Where `up` and `down` spend their seconds, phase by phase (issue 22's measure-first).
 
-    make bench-phases                              # 3x4 and 16x16, 3 runs each
+    make bench-phases                              # 2x2, 3x4, 8x8, 16x16: 3 runs each
     .venv/bin/python bench/phases.py --sizes 3x4 --runs 1
 
 `up` runs in this process through the Python API, with two recorders:
@@ -159,6 +159,10 @@ def table(size: str, runs: list[dict[str, Any]]) -> str:
     rows += [
         [f"**ping-matrix** {size}", f"{whole['matrix']:.2f}"],
         [f"**down** {size}", f"{whole['down']:.2f}"],
+        [
+            f"**up + ping-matrix + down** {size} (one run's sum, median)",
+            f"{median([r['up'] + r['matrix'] + r['down'] for r in runs]):.2f}",
+        ],
     ]
     lines = [markdown(["where", "seconds"], rows), ""]
     for kind in ("up_calls", "down_calls"):
@@ -182,7 +186,7 @@ def main(
     argv: list[str] | None = None, run: Callable[[int, int], dict[str, Any]] = one_run
 ) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="3x4,16x16", help="HOSTSxPROCS, comma-separated")
+    parser.add_argument("--sizes", default="2x2,3x4,8x8,16x16", help="HOSTSxPROCS, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
     options = parser.parse_args(argv)
     results: dict[str, Any] = {}

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from dockerlan.cli import render
 from dockerlan.cli.app import JsonOption, NameOption, err, lab_name, out, user_errors
 
 
@@ -18,6 +17,7 @@ from dockerlan.cli.app import JsonOption, NameOption, err, lab_name, out, user_e
 def ping_matrix(name: NameOption = None, as_json: JsonOption = False) -> None:
     """Every proc pings every other, all at once; exit 1 if any pair did not answer."""
     from dockerlan.api import Lab
+    from dockerlan.cli import render
 
     name = lab_name(name)
     matrix = Lab(name).ping_matrix()
@@ -47,6 +47,7 @@ def status(name: NameOption = None, as_json: JsonOption = False) -> None:
     Exits 1 if a host or proc is not running (or a host not set up).
     """
     from dockerlan.api import Lab
+    from dockerlan.cli import render
 
     name = lab_name(name)
     lab = Lab(name)
@@ -105,6 +106,7 @@ def ps(name: NameOption = None, as_json: JsonOption = False) -> None:
     Exits 1 if a host could not be asked.
     """
     from dockerlan.api import Lab
+    from dockerlan.cli import render
 
     name = lab_name(name)
     found = Lab(name).ps()

@@ -11,7 +11,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dockerlan.cli import render
 from dockerlan.cli.app import (
     InternetOption,
     JsonOption,
@@ -156,6 +155,8 @@ def deploy(
 
 def _bring_up(lab: Lab, phases: Phases, timings: bool, changes_size: bool) -> None:
     """Run `up` with the terminal's progress, then say what the lab is now."""
+    from dockerlan.cli import render
+
     name = lab.name
     for warning in lab.request.warnings:
         phases.warn(warning, "")

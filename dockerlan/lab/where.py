@@ -11,6 +11,8 @@ leave it, is still found by what else its label marks, so that `down` finishes.
 from __future__ import annotations
 
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,39 @@ if TYPE_CHECKING:
     from dockerlan.lab.machines import MachineState
 
 DISCOVERY_TIMEOUT = 5.0
+SILENCE_KEPT = 15.0
+"""Seconds a machine that just did not answer counts as silent without being asked again:
+a verb that looks for its lab and then surveys its machines waits for a gone machine
+once, not at each step. Long enough for one verb, short enough that a machine that is
+back is asked again by the next."""
+
+_silent: dict[str, tuple[float, str]] = {}
+_silent_lock = threading.Lock()
+
+
+def _connect_remembering(entry_name: str, timeout: float) -> DockerEngine:
+    """The machine's engine, or its failure; a failure is remembered for SILENCE_KEPT,
+    and one remembered is raised again at once."""
+    problem = _recent_silence(entry_name)
+    if problem is not None:
+        raise EngineError(problem)
+    try:
+        return connect_to(find(entry_name), timeout)
+    except DockerlanError as exc:
+        _remember_silent(entry_name, exc.message)
+        raise
+
+
+def _remember_silent(entry_name: str, problem: str) -> None:
+    with _silent_lock:
+        _silent[entry_name] = (time.monotonic(), problem)
+
+
+def _recent_silence(entry_name: str) -> str | None:
+    """Why the machine did not answer, if that was less than SILENCE_KEPT ago."""
+    with _silent_lock:
+        since, problem = _silent.get(entry_name, (0.0, ""))
+    return problem if time.monotonic() - since < SILENCE_KEPT else None
 
 
 def engine_for(name: str, machines: Sequence[str] | None = None, partial: bool = False) -> Engine:
@@ -58,7 +93,7 @@ def lab_names_everywhere() -> tuple[list[str], dict[str, str]]:
 
     def names_on(entry_name: str) -> list[str] | str:
         try:
-            return lab_names(connect_to(find(entry_name), DISCOVERY_TIMEOUT))
+            return lab_names(_connect_remembering(entry_name, DISCOVERY_TIMEOUT))
         except DockerlanError as exc:
             return exc.message
 
@@ -90,7 +125,7 @@ def _on_machines(name: str) -> tuple[LabSpec | None, list[str]]:
     def look(entry_name: str) -> tuple[LabSpec | None, str | None]:
         """The spec there, or the machine's swarm node if it holds some of the lab."""
         try:
-            engine = connect_to(find(entry_name), DISCOVERY_TIMEOUT)
+            engine = _connect_remembering(entry_name, DISCOVERY_TIMEOUT)
             spec = spec_on(engine, name)
             holds = spec is None and holds_lab(engine, name)
             return spec, engine.facts().node if holds else None
@@ -113,7 +148,7 @@ def _manages(machine: str, nodes: set[str]) -> bool:
     from dockerlan.engine import swarm_member as member
 
     try:
-        engine = connect_to(find(machine), DISCOVERY_TIMEOUT)
+        engine = _connect_remembering(machine, DISCOVERY_TIMEOUT)
         return engine.facts().manager and bool(nodes & {n["ID"] for n in member.nodes(engine)})
     except DockerlanError:
         return False
@@ -151,9 +186,18 @@ def silent_machines(fleet: Fleet) -> dict[str, str]:
 
 def _survey(machines: Sequence[str]) -> tuple[list[MachineState], dict[str, str]]:
     """The machines that answer (with what they say), and those that do not, with why."""
-    from dockerlan.lab.machines import ask
+    from dockerlan.lab.machines import MachineState, ask
 
-    states = each(lambda name: ask(find(name)), list(machines))
+    def state_of(name: str) -> MachineState:
+        problem = _recent_silence(name)
+        if problem is not None:
+            return MachineState(find(name), None, problem)
+        state = ask(find(name))
+        if state.facts is None:
+            _remember_silent(name, state.problem)
+        return state
+
+    states = each(state_of, list(machines))
     missing = {s.entry.name: s.problem for s in states if s.facts is None}
     return [s for s in states if s.facts is not None], missing
 
