@@ -39,6 +39,7 @@ DNS_BLACKHOLE=127.0.0.153                  # ... dropped as it arrives (INPUT: t
 IMAGE_ARCHIVE=/var/tmp/dockerlan/image.tar
 STATE_FILE=/run/dockerlan/state # the last setup's state; /run/dockerlan is a tmpfs, empty at boot
 DOCKER_SOCK=/var/run/docker.sock
+TASKS_DIR=/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby # a running proc's init.pid
 ENGINE_WAIT_TRIES=1200 # 60 s in steps of 0.05 s
 HEARTBEAT=10           # seconds; far below the client's read timeout (120 s)
 NEED_IMAGE_EXIT=3
@@ -717,10 +718,33 @@ ping_all() (
 
 # sweep: the host's procs, and a ping from each running one to every proc in
 # the lab's hosts file but itself.
+# sweep_procs: "NAME STATE PID ADDRESS" of every proc (the planned ones, then
+# any other labelled as one), from one listing of the inner engine and, for
+# those running, the PID its shim wrote: what a sweep needs, without a curl
+# and a jq for each proc (the matrix runs often, and on every host at once).
+sweep_procs() (
+    listing=$(curl -sf --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
+        --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}") || exit 1
+    printf '%s\n' "$listing" |
+        jq -r --arg lan "$LAN_NETWORK" '.[] | [.Names[0][1:], .State, .Id,
+            (.NetworkSettings.Networks[$lan].IPAddress // "" | if . == "" then "-" else . end)]
+            | join(" ")' |
+        awk 'FNR == NR { if ($1 != "") { known[$1] = $0; order[++n] = $1 }; next }
+            !($1 in planned) { planned[$1]; print ($1 in known ? known[$1] : $1 " missing - -") }
+            END { for (i = 1; i <= n; i++) if (!(order[i] in planned)) print known[order[i]] }' \
+            - "$PROCS_FILE" |
+        while read -r name state id ip; do
+            pid=0
+            if [ "$state" = running ] && [ -r "$TASKS_DIR/$id/init.pid" ]; then
+                read -r pid <"$TASKS_DIR/$id/init.pid"
+            fi
+            echo "$name $state $pid $ip"
+        done
+)
+
 sweep() {
     local procs targets
-    # shellcheck disable=SC2046 # one word per proc
-    procs=$(inspect_procs $(proc_names))
+    procs=$(sweep_procs) || fail "the inner engine of $HOST does not list its procs"
     printf '%s\n' "$procs" | while read -r name state _pid ip _rest; do
         [ -z "$name" ] || say proc "$name $state $ip"
     done
