@@ -38,24 +38,9 @@ from __future__ import annotations
 
 import json
 
-CAPABILITIES = (
-    "SYS_ADMIN",
-    "NET_ADMIN",
-    "NET_RAW",
-    "SETUID",
-    "SETGID",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "MKNOD",
-    "SYS_CHROOT",
-    "KILL",
-    "SETPCAP",
-    "SETFCAP",
-    "NET_BIND_SERVICE",
-    "AUDIT_WRITE",
-)
+from dockerlan.plan.capabilities import HOST_CAPABILITIES
+
+CAPABILITIES = HOST_CAPABILITIES
 
 REFUSED_SYSCALLS = (
     # kernel modules

@@ -54,6 +54,7 @@ from dockerlan.plan.layout import (
     ProcPlan,
 )
 from dockerlan.plan.spec import HostShape, Workload
+from dockerlan.plan.workload import RunOptions
 
 LAN_NETWORK = "lan"
 """The inner engine's network that the procs join; its Linux bridge is br0."""
@@ -201,16 +202,20 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
     if proc.replica:
         proc_labels[labels.SERVICE] = proc.replica.service
         proc_labels[labels.REPLICA] = proc.replica.name
+    host_config: dict[str, object] = {
+        "NetworkMode": LAN_NETWORK,
+        "Binds": [f"{PROC_HOSTS}:/etc/hosts:ro", f"{PROC_RESOLV}:/etc/resolv.conf:ro"],
+    }
+    if workload.tmpfs:
+        host_config["Tmpfs"] = dict(workload.tmpfs)
+    host_config.update(run_options(workload.options))
     request: dict[str, object] = {
         "Image": workload.image,
         "Hostname": proc.replica.name if proc.replica else proc.name,
         "Tty": workload.interactive,
         "OpenStdin": workload.interactive,
         "Labels": proc_labels,
-        "HostConfig": {
-            "NetworkMode": LAN_NETWORK,
-            "Binds": [f"{PROC_HOSTS}:/etc/hosts:ro", f"{PROC_RESOLV}:/etc/resolv.conf:ro"],
-        },
+        "HostConfig": host_config,
         "NetworkingConfig": {
             "EndpointsConfig": {LAN_NETWORK: {"IPAMConfig": {"IPv4Address": str(proc.address)}}}
         },
@@ -225,8 +230,6 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
         request["WorkingDir"] = workload.workdir
     if workload.user:
         request["User"] = workload.user
-    if workload.tmpfs:
-        request["HostConfig"]["Tmpfs"] = dict(workload.tmpfs)  # type: ignore[index]
     if workload.health is not None:
         health = workload.health
         request["Healthcheck"] = {
@@ -239,6 +242,30 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
     request["Labels"][labels.CONFIG] = digest  # type: ignore[index]
     return request
+
+
+def run_options(options: RunOptions) -> dict[str, object]:
+    """The HostConfig fields of a proc's run options; none for the defaults, so that a
+    plain proc's request (and its config digest) stays as it was."""
+    found: dict[str, object] = {}
+    if options.restart != "no":
+        found["RestartPolicy"] = {
+            "Name": options.restart,
+            "MaximumRetryCount": options.restart_retries,
+        }
+    if options.cap_add:
+        found["CapAdd"] = list(options.cap_add)
+    if options.cap_drop:
+        found["CapDrop"] = list(options.cap_drop)
+    if options.sysctls:
+        found["Sysctls"] = dict(options.sysctls)
+    if options.read_only:
+        found["ReadonlyRootfs"] = True
+    if options.shm_bytes:
+        found["ShmSize"] = options.shm_bytes
+    if options.init:
+        found["Init"] = True
+    return found
 
 
 def archive(files: Mapping[str, str]) -> bytes:

@@ -10,8 +10,10 @@ the keys dockerlan honours made into the model:
     image, build (context, dockerfile, args, target), command, entrypoint,
     environment, env_file, healthcheck, depends_on (service_started,
     service_healthy), deploy.replicas or scale, working_dir, user, tty,
-    stdin_open, and placement: deploy.placement.constraints such as
-    `node.hostname == h1`, or `x-dockerlan: {hosts: [h0, h2]}`.
+    stdin_open, tmpfs, restart (or deploy.restart_policy), cap_add (up to
+    what a host holds), cap_drop, sysctls, read_only, shm_size, init, and
+    placement: deploy.placement.constraints such as `node.hostname == h1`, or
+    `x-dockerlan: {hosts: [h0, h2]}`.
 
 `expose` needs nothing: every port of a proc is reachable from the whole lab.
 Any other key (ports, volumes, networks, ...) is accepted and named in a
@@ -32,22 +34,24 @@ from typing import Any
 
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import HEALTHY, SERVICE_NAME, STARTED, App, Build, Service
+from dockerlan.plan.capabilities import HOST_CAPABILITIES, capability
 from dockerlan.plan.compose_schema import Document, Where, did_you_mean, validate
 from dockerlan.plan.compose_values import (
     Variables,
     as_bool,
+    as_bytes,
     as_text,
     as_whole,
     duration_ns,
     env_file_lines,
 )
 from dockerlan.plan.spec import _ENV_NAME, validate_image
-from dockerlan.plan.workload import Health, Workload
+from dockerlan.plan.workload import RESTART_POLICIES, Health, RunOptions, Workload
 
 HONOURED = frozenset(
     {"image", "build", "command", "entrypoint", "environment", "env_file", "healthcheck"}
     | {"depends_on", "deploy", "scale", "working_dir", "user", "tty", "stdin_open", "expose"}
-    | {"tmpfs"}
+    | {"tmpfs", "restart", "cap_add", "cap_drop", "sysctls", "read_only", "shm_size", "init"}
 )
 BUILD_KEYS = ("context", "dockerfile", "args", "target")
 DOCKERLAN_KEYS = ("hosts",)
@@ -170,6 +174,7 @@ class _Reader:
             workdir=spec.get("working_dir", ""),
             user=spec.get("user", ""),
             tmpfs=self.tmpfs((*at, "tmpfs"), spec.get("tmpfs")),
+            options=self.options(at, spec),
             interactive=any(  # a list: a bad value of either is refused
                 [
                     self.checked((*at, k), as_bool, spec[k])
@@ -230,6 +235,75 @@ class _Reader:
                 raise self.fail(at, f"{entry!r}: a tmpfs is mounted at an absolute path")
             found.append((path, options))
         return tuple(sorted(found))
+
+    def options(self, at: Where, spec: dict[str, Any]) -> RunOptions:
+        """restart (or deploy.restart_policy), cap_add, cap_drop, sysctls, read_only,
+        shm_size and init, as the host's engine takes them."""
+        restart, retries = self.restart(at, spec)
+        cap_add = self.capabilities((*at, "cap_add"), spec.get("cap_add", []))
+        if "ALL" in cap_add:
+            self.warnings.append(
+                f"service {at[-1]}: cap_add ALL gives what a virtual host holds, not more"
+            )
+            cap_add = tuple(dict.fromkeys(c for c in (*cap_add, *HOST_CAPABILITIES) if c != "ALL"))
+        if lacking := [c for c in cap_add if c not in HOST_CAPABILITIES]:
+            self.warnings.append(
+                f"service {at[-1]}: cap_add {', '.join(lacking)} not honoured (a virtual "
+                f"host holds only {', '.join(sorted(HOST_CAPABILITIES))}, so it has no more "
+                "to give)"
+            )
+            cap_add = tuple(c for c in cap_add if c in HOST_CAPABILITIES)
+        shm = spec.get("shm_size")
+        return RunOptions(
+            restart=restart,
+            restart_retries=retries,
+            cap_add=cap_add,
+            cap_drop=self.capabilities((*at, "cap_drop"), spec.get("cap_drop", [])),
+            sysctls=tuple(
+                sorted(self.pairs((*at, "sysctls"), spec.get("sysctls", {}), names=False).items())
+            ),
+            read_only=self.checked((*at, "read_only"), as_bool, spec.get("read_only", False)),
+            shm_bytes=0 if shm is None else self.checked((*at, "shm_size"), as_bytes, shm),
+            init=self.checked((*at, "init"), as_bool, spec.get("init", False)),
+        )
+
+    def restart(self, at: Where, spec: dict[str, Any]) -> tuple[str, int]:
+        """The policy and its retries: deploy.restart_policy (condition none, on-failure or
+        any; max_attempts) wins over restart (no, always, on-failure[:N], unless-stopped)."""
+        policy = (spec.get("deploy") or {}).get("restart_policy")
+        if policy is not None:
+            where = (*at, "deploy", "restart_policy")
+            if "restart" in spec:
+                self.warnings.append(
+                    f"service {at[-1]}: restart and deploy.restart_policy both given: "
+                    "deploy.restart_policy wins"
+                )
+            self.ignored += [
+                f"deploy.restart_policy.{k}" for k in policy if k in ("delay", "window")
+            ]
+            condition = policy.get("condition", "any")
+            names = {"none": "no", "on-failure": "on-failure", "any": "always"}
+            if condition not in names:
+                raise self.fail((*where, "condition"), "expected none, on-failure or any")
+            attempts = self.checked(
+                (*where, "max_attempts"), as_whole, policy.get("max_attempts", 0)
+            )
+            return names[condition], attempts if condition == "on-failure" else 0
+        given = as_text(spec.get("restart", "no"))
+        name, colon, count = given.partition(":")
+        if name not in RESTART_POLICIES or (colon and name != "on-failure"):
+            raise self.fail(
+                (*at, "restart"), "expected no, always, on-failure[:N] or unless-stopped"
+            )
+        retries = self.checked((*at, "restart"), as_whole, count) if colon else 0
+        return name, retries
+
+    def capabilities(self, where: Where, value: list[str]) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(
+                self.checked((*where, i), capability, str(name)) for i, name in enumerate(value)
+            )
+        )
 
     def command(self, where: Where, value: str | list[str] | None) -> tuple[str, ...] | None:
         """A list as it is, a string split as a shell would (as compose does), None if absent."""
@@ -331,6 +405,7 @@ class _Reader:
             for k in deploy
             if k not in ("replicas", "placement")
             and k[:2] != "x-"
+            and k != "restart_policy"
             and not (k == "mode" and deploy[k] == "replicated")
         ]
         self.ignored += [f"deploy.placement.{k}" for k in placement if k != "constraints"]

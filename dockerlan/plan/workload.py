@@ -41,6 +41,50 @@ class Health:
         )
 
 
+RESTART_POLICIES = ("no", "always", "on-failure", "unless-stopped")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the inner engine runs a proc, beyond what it runs: compose's restart policy,
+    capabilities, sysctls, a read-only root, /dev/shm's size and an init process."""
+
+    restart: str = "no"
+    """One of RESTART_POLICIES: whether the host's engine starts the proc again when it
+    ends (a host's setup starts every proc at boot, whatever its policy)."""
+    restart_retries: int = 0
+    """For on-failure: how many times at most (0: no limit)."""
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    sysctls: tuple[tuple[str, str], ...] = ()
+    read_only: bool = False
+    shm_bytes: int = 0
+    """/dev/shm's size; 0: the engine's default (64 MiB)."""
+    init: bool = False
+
+    def to_data(self) -> dict[str, object]:
+        """Only what differs from the defaults, so that a plain proc's data stays as it was."""
+        found: dict[str, object] = {}
+        for name, default in vars(RunOptions()).items():
+            value = getattr(self, name)
+            if value != default:
+                found[name] = dict(value) if name == "sysctls" else value
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in found.items()}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> RunOptions:
+        return cls(
+            restart=str(data.get("restart", "no")),
+            restart_retries=int(data.get("restart_retries", 0)),
+            cap_add=tuple(map(str, data.get("cap_add", ()))),
+            cap_drop=tuple(map(str, data.get("cap_drop", ()))),
+            sysctls=tuple(sorted((str(k), str(v)) for k, v in data.get("sysctls", {}).items())),
+            read_only=bool(data.get("read_only", False)),
+            shm_bytes=int(data.get("shm_bytes", 0)),
+            init=bool(data.get("init", False)),
+        )
+
+
 @dataclass(frozen=True)
 class Workload:
     """What a proc runs: its image, its command (empty: the image's own) and environment.
@@ -61,6 +105,7 @@ class Workload:
     interactive: bool = True
     tmpfs: tuple[tuple[str, str], ...] = ()
     """In-memory filesystems: (mount point, options such as "size=8m"), compose's tmpfs."""
+    options: RunOptions = RunOptions()
 
     def to_data(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -80,6 +125,8 @@ class Workload:
             data["interactive"] = False
         if self.tmpfs:
             data["tmpfs"] = dict(self.tmpfs)
+        if options := self.options.to_data():
+            data["options"] = options
         return data
 
     @classmethod
@@ -99,4 +146,5 @@ class Workload:
             user=str(data.get("user", "")),
             interactive=bool(data.get("interactive", True)),
             tmpfs=tuple(sorted((str(k), str(v)) for k, v in (data.get("tmpfs") or {}).items())),
+            options=RunOptions.from_data(data.get("options") or {}),
         )

@@ -4,12 +4,14 @@ running lab takes an app (pure; the real deploy is tests/integration/test_deploy
 from __future__ import annotations
 
 from ipaddress import IPv4Network
+from pathlib import Path
 
 import pytest
 
 from dockerlan import labels
 from dockerlan.errors import PlanError
 from dockerlan.hostside import data
+from dockerlan.plan import compose
 from dockerlan.plan.app import HEALTHY, STARTED, App, Service, place
 from dockerlan.plan.layout import plan_lab
 from dockerlan.plan.request import LabRequest
@@ -133,3 +135,31 @@ def test_a_running_lab_takes_an_app_in_place_and_keeps_it_when_resized() -> None
     assert grown.app == APP and grown.hosts == 4
     with pytest.raises(PlanError, match="runs the app shop, whose replicas are its procs: procs"):
         LabRequest(name="lab", procs=2).spec_for(deployed, [])
+
+
+def test_run_options_reach_the_engine_request_and_a_plain_proc_is_made_as_before(
+    tmp_path: Path,
+) -> None:
+    """The compose keys go into the proc's HostConfig; a service without them gets the
+    request (and so the config digest) a proc had before run options existed."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  a: {image: dockerlan-proc:latest, restart: 'on-failure:2', cap_add: [NET_ADMIN],"
+        " cap_drop: [NET_RAW], sysctls: {net.core.somaxconn: 512}, read_only: true,"
+        " shm_size: 1m, init: true}\n"
+        "  b: {image: dockerlan-proc:latest}\n"
+    )
+    app = compose.read(tmp_path / "docker-compose.yml", "t").app
+    plan = plan_lab(LabSpec(name="t", hosts=1, procs=0, app=app))
+    a, b = (data.proc_request(plan, plan.hosts[0], p) for p in plan.hosts[0].procs)
+    assert {k: v for k, v in a["HostConfig"].items() if k not in ("NetworkMode", "Binds")} == {  # type: ignore[attr-defined]
+        "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2},
+        "CapAdd": ["NET_ADMIN"],
+        "CapDrop": ["NET_RAW"],
+        "Sysctls": {"net.core.somaxconn": "512"},
+        "ReadonlyRootfs": True,
+        "ShmSize": 2**20,
+        "Init": True,
+    }
+    assert sorted(b["HostConfig"]) == ["Binds", "NetworkMode"]  # type: ignore[call-overload]
+    assert LabSpec.from_json(plan.spec.to_json()).app == app, "the options survive the spec label"

@@ -14,7 +14,7 @@ from dockerlan.plan.app import HEALTHY, STARTED, App, Build, Service
 from dockerlan.plan.compose import ComposeApp, parse, read
 from dockerlan.plan.compose_schema import SCHEMA
 from dockerlan.plan.compose_values import duration_ns
-from dockerlan.plan.workload import Health, Workload
+from dockerlan.plan.workload import Health, RunOptions, Workload
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docker-compose.example.yml"
 SECOND = 10**9
@@ -344,7 +344,7 @@ services:
     image: nginx
     ports: ["8080:80"]
     volumes: [./site:/usr/share/nginx/html]
-    restart: always
+    extra_hosts: ["gateway:10.0.0.1"]
     container_name: front
     deploy:
       mode: replicated
@@ -372,7 +372,7 @@ x-common: {anything: goes}
         "(dockerlan runs services as procs in its virtual hosts)",
         "service web: placement constraint 'node.role == manager' not honoured",
         "service web: placement constraint 'node.hostname != h1' not honoured",
-        "service web: container_name, deploy.resources, ports, restart, volumes not honoured "
+        "service web: container_name, deploy.resources, extra_hosts, ports, volumes not honoured "
         "(dockerlan runs services as procs in its virtual hosts; "
         "a service is reached by its name inside the lab)",
         "service db: build.cache_from, healthcheck.start_interval not honoured "
@@ -559,3 +559,115 @@ def test_the_example_deploys(tmp_path: Path) -> None:
     result = read(EXAMPLE, "demo")
     assert result.app.services
     result.app.waves()
+
+
+def test_run_options_are_read_as_the_engine_takes_them(folder: Path) -> None:
+    """restart, capabilities (named as Linux names them, with or without CAP_), sysctls,
+    a read-only root, /dev/shm's size and an init process."""
+    result = compose(
+        folder,
+        """\
+services:
+  worker:
+    image: dockerlan-proc:latest
+    restart: on-failure:3
+    cap_add: [net_admin, CAP_NET_ADMIN]
+    cap_drop: [NET_RAW]
+    sysctls: [net.core.somaxconn=512]
+    read_only: true
+    shm_size: 16m
+    init: true
+  plain:
+    image: dockerlan-proc:latest
+    restart: "no"
+""",
+    )
+    assert result.app.service("worker").workload.options == RunOptions(
+        restart="on-failure",
+        restart_retries=3,
+        cap_add=("NET_ADMIN",),
+        cap_drop=("NET_RAW",),
+        sysctls=(("net.core.somaxconn", "512"),),
+        read_only=True,
+        shm_bytes=16 * 2**20,
+        init=True,
+    )
+    assert result.app.service("plain").workload.options == RunOptions()
+    assert result.warnings == ()
+
+
+def test_deploy_restart_policy_wins_over_restart_and_says_so(folder: Path) -> None:
+    result = compose(
+        folder,
+        """\
+services:
+  worker:
+    image: dockerlan-proc:latest
+    restart: always
+    deploy:
+      restart_policy: {condition: on-failure, max_attempts: 2, delay: 5s}
+  steady:
+    image: dockerlan-proc:latest
+    deploy:
+      restart_policy: {condition: any}
+""",
+    )
+    options = result.app.service("worker").workload.options
+    assert (options.restart, options.restart_retries) == ("on-failure", 2)
+    assert result.app.service("steady").workload.options.restart == "always"
+    assert result.warnings == (
+        "service worker: restart and deploy.restart_policy both given: deploy.restart_policy wins",
+        "service worker: deploy.restart_policy.delay not honoured "
+        "(dockerlan runs services as procs in its virtual hosts)",
+    )
+
+
+def test_a_capability_a_host_does_not_hold_is_warned_about_and_left_out(folder: Path) -> None:
+    result = compose(
+        folder,
+        """\
+services:
+  a:
+    image: dockerlan-proc:latest
+    cap_add: [SYS_MODULE, NET_ADMIN]
+  b:
+    image: dockerlan-proc:latest
+    cap_add: [ALL]
+""",
+    )
+    assert result.app.service("a").workload.options.cap_add == ("NET_ADMIN",)
+    assert result.warnings[0].startswith("service a: cap_add SYS_MODULE not honoured (a virtual")
+    assert "SYS_MODULE" not in result.app.service("b").workload.options.cap_add
+    assert "NET_ADMIN" in result.app.service("b").workload.options.cap_add
+    assert result.warnings[1] == "service b: cap_add ALL gives what a virtual host holds, not more"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "restart: sometimes",
+            "services.a.restart: expected no, always, on-failure[:N] or unless-stopped",
+        ),
+        (
+            "restart: always:3",
+            "services.a.restart: expected no, always, on-failure[:N] or unless-stopped",
+        ),
+        ("restart: on-failure:x", "services.a.restart: expected a whole number, not 'x'"),
+        (
+            "cap_drop: [NOPE]",
+            "services.a.cap_drop[0]: 'NOPE' is not a Linux capability such as NET_ADMIN",
+        ),
+        (
+            "shm_size: lots",
+            "services.a.shm_size: 'lots' is not a size such as 64m, 1gb or a number of bytes",
+        ),
+        (
+            "deploy: {restart_policy: {condition: often}}",
+            "services.a.deploy.restart_policy.condition: expected none, on-failure or any",
+        ),
+    ],
+)
+def test_bad_run_options_are_one_line_at_their_place(folder: Path, line: str, message: str) -> None:
+    text = f"services:\n  a:\n    image: dockerlan-proc:latest\n    {line}\n"
+    assert failure(folder, text).endswith(message)
