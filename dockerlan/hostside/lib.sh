@@ -125,9 +125,15 @@ wait_for_engine() {
 # proc_names: this host's procs, one name a line: the planned ones, then any
 # other its inner engine labels as a proc (the one list every verb uses).
 proc_names() {
+    procs_and "$(listed_procs)"
+}
+
+# procs_and NAMES: the planned procs, then those of NAMES (one a line) not
+# planned: proc_names for a listing already made.
+procs_and() {
     {
         planned_procs
-        listed_procs
+        [ -z "$1" ] || printf '%s\n' "$1"
     } | awk '!seen[$0]++'
 }
 
@@ -259,7 +265,8 @@ ensure_procs() {
     listed=$(listed_procs) || fail "the inner engine of $HOST does not list its procs"
     if [ -n "$listed" ]; then
         # shellcheck disable=SC2046 # one word per proc
-        existing=$(inspect_procs $(proc_names)) || fail "the inner engine of $HOST does not list its procs"
+        existing=$(inspect_procs $(procs_and "$listed")) ||
+            fail "the inner engine of $HOST does not list its procs"
     fi
     results=$(mktemp)
     for name in $(printf '%s\n' "$existing" | awk 'NR == FNR { at[$1] = $2; made[$1] = $3; next }
@@ -290,11 +297,17 @@ ensure_procs() {
     rm -f "$results" "$results".*
 }
 
+# proc_listing: the inner engine's JSON list of the containers it labels as
+# procs, running or not; fails if the engine does not answer.
+proc_listing() {
+    curl -sf --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
+        --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}"
+}
+
 # listed_procs: the names of the containers the inner engine labels as procs.
 listed_procs() {
     local reply
-    reply=$(curl -sf --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
-        --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}") || return 1
+    reply=$(proc_listing) || return 1
     printf '%s\n' "$reply" | grep -o '"Names":\["/[^"]*' | cut -d/ -f2
 }
 
@@ -716,15 +729,12 @@ ping_all() (
     rm -rf "$dir"
 )
 
-# sweep: the host's procs, and a ping from each running one to every proc in
-# the lab's hosts file but itself.
 # sweep_procs: "NAME STATE PID ADDRESS" of every proc (the planned ones, then
 # any other labelled as one), from one listing of the inner engine and, for
 # those running, the PID its shim wrote: what a sweep needs, without a curl
 # and a jq for each proc (the matrix runs often, and on every host at once).
 sweep_procs() (
-    listing=$(curl -sf --unix-socket "$DOCKER_SOCK" -G "http://inner/containers/json?all=1" \
-        --data-urlencode "filters={\"label\":[\"$PROC_LABEL\"]}") || exit 1
+    listing=$(proc_listing) || exit 1
     printf '%s\n' "$listing" |
         jq -r --arg lan "$LAN_NETWORK" '.[] | [.Names[0][1:], .State, .Id,
             (.NetworkSettings.Networks[$lan].IPAddress // "" | if . == "" then "-" else . end)]
@@ -742,6 +752,8 @@ sweep_procs() (
         done
 )
 
+# sweep: the host's procs, and a ping from each running one to every proc in
+# the lab's hosts file but itself.
 sweep() {
     local procs targets
     procs=$(sweep_procs) || fail "the inner engine of $HOST does not list its procs"

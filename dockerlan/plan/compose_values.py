@@ -189,15 +189,16 @@ def as_text(value: object) -> str:
     return str(value)
 
 
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg]?)b?$", re.IGNORECASE)
-_SIZE_FACTOR = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg]?)b?$", re.IGNORECASE)
+"""A size: a number, then k, m or g (or none: bytes), then an optional b."""
+SIZE_FACTOR = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 def as_bytes(value: object) -> int:
     """A size as compose writes one: a number of bytes, or 512k, 64m, 1gb, 2b."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    found = _SIZE.match(str(value).strip()) if isinstance(value, str) else None
+    found = SIZE.match(str(value).strip()) if isinstance(value, str) else None
     if found is None:
         raise ValueError(f"{value!r} is not a size such as 64m, 1gb or a number of bytes")
-    return int(float(found.group(1)) * _SIZE_FACTOR[found.group(2).lower()])
+    return int(float(found.group(1)) * SIZE_FACTOR[found.group(2).lower()])

@@ -13,14 +13,12 @@ Each host gets the lab's limits (the same list everywhere) and its own lines:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 
 from dockerlan.errors import PlanError
+from dockerlan.plan.compose_values import SIZE, SIZE_FACTOR
 from dockerlan.plan.layout import LabPlan
 
-_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg])b?$", re.I)
-_FACTOR = {"k": 1024, "m": 1024**2, "g": 1024**3}
 FEWEST_BYTES = 6 * 1024**2
 """Docker's smallest memory limit."""
 NO = "-"
@@ -51,10 +49,10 @@ def _shown(size: int) -> str:
 
 def parse_memory(text: str) -> int:
     """64m, 1g, 512k -> bytes (a bare number is refused: bytes or megabytes?)."""
-    found = _MEMORY.match(text.strip())
-    if not found:
+    found = SIZE.match(text.strip())
+    if not found or not found.group(2):
         raise PlanError(f"--memory {text!r} is not a size such as 64m or 1g")
-    size = int(float(found.group(1)) * _FACTOR[found.group(2).lower()])
+    size = int(float(found.group(1)) * SIZE_FACTOR[found.group(2).lower()])
     if size < FEWEST_BYTES:
         raise PlanError(f"--memory {text!r} is below 6m, the least Docker allows")
     return size
