@@ -10,6 +10,7 @@ import contextlib
 import glob
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -27,10 +28,22 @@ CLI = str(Path(sys.executable).with_name("dockerlan"))
 
 
 def dl(
-    *args: str, check: bool = True, timeout: float = 600, cwd: Path | None = None
+    *args: str,
+    check: bool = True,
+    timeout: float = 600,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed `dockerlan` as a user types it (in the folder `cwd`, if given)."""
-    run = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    """Run the installed `dockerlan` as a user types it (in the folder `cwd`, if given, with
+    these variables added to the environment)."""
+    run = subprocess.run(
+        [CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
+    )
     if check and run.returncode != 0:
         raise AssertionError(
             f"dockerlan {' '.join(args)} exited {run.returncode}\n"

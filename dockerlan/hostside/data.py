@@ -53,6 +53,7 @@ from dockerlan.plan.layout import (
     LabPlan,
     ProcPlan,
 )
+from dockerlan.plan.mounts import ANONYMOUS, COPIES_DIR, COPY, Mount, copy_path, volume_name
 from dockerlan.plan.spec import HostShape, Workload
 from dockerlan.plan.workload import RunOptions
 
@@ -136,6 +137,7 @@ def settings(plan: LabPlan, host: HostPlan, token: str) -> str:
         "VXLAN_ID": VXLAN_ID,
         "VXLAN_PORT": VXLAN_PORT,
         "FLOOD_MAC": FLOOD_MAC,
+        "COPIES_DIR": COPIES_DIR,
     }
     return "".join(f"{key}={shlex.quote(str(value))}\n" for key, value in values.items())
 
@@ -209,6 +211,8 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
     if workload.tmpfs:
         host_config["Tmpfs"] = dict(workload.tmpfs)
     host_config.update(run_options(workload.options))
+    if workload.mounts:
+        host_config["Mounts"] = [mount_request(plan, proc, m) for m in workload.mounts]
     request: dict[str, object] = {
         "Image": workload.image,
         "Hostname": proc.replica.name if proc.replica else proc.name,
@@ -241,6 +245,36 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
         }
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
     request["Labels"][labels.CONFIG] = digest  # type: ignore[index]
+    return request
+
+
+def mount_request(plan: LabPlan, proc: ProcPlan, mount: Mount) -> dict[str, object]:
+    """One of HostConfig's Mounts: a copy's folder in the host, bound; the replica's own
+    named volume (labelled, made by the engine when missing); an anonymous volume."""
+    if mount.kind == COPY:
+        return {
+            "Type": "bind",
+            "Source": copy_path(mount.source),
+            "Target": mount.target,
+            "ReadOnly": mount.read_only,
+        }
+    request: dict[str, object] = {
+        "Type": "volume",
+        "Target": mount.target,
+        "ReadOnly": mount.read_only,
+    }
+    if mount.kind == ANONYMOUS or proc.replica is None:
+        return request
+    request["Source"] = volume_name(mount.source, proc.replica.name)
+    request["VolumeOptions"] = {
+        "NoCopy": mount.nocopy,
+        "Labels": {
+            labels.LAB: plan.spec.name,
+            labels.ROLE: labels.ROLE_APP_VOLUME,
+            labels.SERVICE: proc.replica.service,
+            labels.REPLICA: proc.replica.name,
+        },
+    }
     return request
 
 

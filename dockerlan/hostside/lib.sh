@@ -297,6 +297,17 @@ ensure_procs() {
     rm -f "$results" "$results".*
 }
 
+# prune_copies: the copies of the machine's files (bind mounts, configs and
+# secrets: plan/mounts.py) that no planned proc mounts any more. A copy is
+# named by its digest, which the procs' requests name in their mounts.
+prune_copies() {
+    local copy
+    for copy in "$COPIES_DIR"/*; do
+        [ -d "$copy" ] || continue
+        grep -qF "$copy/" "$PROCS_FILE" || rm -rf "$copy"
+    done
+}
+
 # proc_listing: the inner engine's JSON list of the containers it labels as
 # procs, running or not; fails if the engine does not answer.
 proc_listing() {
@@ -673,6 +684,7 @@ setup() {
     publish_names
     ensure_dns
     ensure_procs
+    prune_copies
     apply_limits
     apply_fills
     say step procs

@@ -24,7 +24,7 @@ from dockerlan.engine.fleet import Fleet
 from dockerlan.errors import DockerlanError, EngineError, Refused
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
-from dockerlan.lab import images, provision
+from dockerlan.lab import copies, images, provision
 from dockerlan.lab.build import build_app
 from dockerlan.lab.bundle import ImageDelivery, require_image
 from dockerlan.lab.decide import Decision, decide
@@ -308,6 +308,7 @@ class Apply:
             run = provision.at_boot
         else:
             provision.deliver(self.engine, container, self.files(host))
+            self.deliver_copies(host, container)
             made = self.snapshot.hosts.get(host.name)
             if made is not None and made.state == "paused":  # frozen, not stopped: thawed
                 self.engine.resume(made.id)
@@ -327,6 +328,14 @@ class Apply:
         """The one it mounts: none for a host made before hosts had one."""
         made = self.snapshot.hosts.get(host.name)
         return host.images_volume if made is None else made.labels.get(labels.IMAGES_VOLUME, "")
+
+    def deliver_copies(self, host: HostPlan, container: str, fresh: bool = False) -> None:
+        """The copies of this machine's files its replicas mount (lab/copies.py)."""
+        app = self.plan.spec.app
+        if app is None or not copies.needed(host):
+            return
+        made = [h.container for h in self.plan.hosts if h.name in self.snapshot.hosts]
+        copies.deliver(self.engine, container, host, app.copies(), made, fresh)
 
     def files(self, host: HostPlan) -> dict[str, str]:
         return data.host_files(self.plan, host, self.delivery.ids, self.token)
@@ -362,6 +371,7 @@ class Apply:
         )
         self.ledger.add("containers", created.id)
         provision.deliver(self.engine, created.id, self.files(host))
+        self.deliver_copies(host, created.id, fresh=True)
         if host.images:
             self.delivery.deliver(created.id, host.images, host.images_volume)
         self.engine.start(created.id)

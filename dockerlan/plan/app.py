@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from dockerlan.errors import PlanError
+from dockerlan.plan.mounts import Copy
 from dockerlan.plan.workload import Workload
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -48,6 +49,9 @@ class Service:
     """(service, condition) pairs; condition is one of CONDITIONS."""
     build: Build | None = field(default=None, compare=False)
     """Only while deploying: a running lab's services are known by their image."""
+    copies: tuple[Copy, ...] = field(default=(), compare=False)
+    """Only while deploying: the files of this machine its mounts copy (by digest
+    in the workload), to deliver into the hosts."""
 
     def replica_name(self, number: int) -> str:
         return f"{self.name}-{number}"
@@ -71,6 +75,10 @@ class App:
             if s.build is not None:
                 found.setdefault(s.workload.image, s.build)
         return list(found.items())
+
+    def copies(self) -> dict[str, Copy]:
+        """Digest -> copy, of every service read from a file in this run."""
+        return {c.digest: c for s in self.services for c in s.copies}
 
     def needs_hosts(self) -> int:
         """The fewest hosts its placement names (h2 needs 3)."""

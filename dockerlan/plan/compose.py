@@ -11,12 +11,13 @@ the keys dockerlan honours made into the model:
     environment, env_file, healthcheck, depends_on (service_started,
     service_healthy), deploy.replicas or scale, working_dir, user, tty,
     stdin_open, tmpfs, restart (or deploy.restart_policy), cap_add (up to
-    what a host holds), cap_drop, sysctls, read_only, shm_size, init, and
-    placement: deploy.placement.constraints such as `node.hostname == h1`, or
+    what a host holds), cap_drop, sysctls, read_only, shm_size, init,
+    volumes, configs and secrets (plan/compose_mounts.py), and placement:
+    deploy.placement.constraints such as `node.hostname == h1`, or
     `x-dockerlan: {hosts: [h0, h2]}`.
 
 `expose` needs nothing: every port of a proc is reachable from the whole lab.
-Any other key (ports, volumes, networks, ...) is accepted and named in a
+Any other key (ports, networks, ...) is accepted and named in a
 warning: the application deploys without it. A mistake is refused in one line
 naming the file, the line, the key path and what was expected.
 """
@@ -35,6 +36,7 @@ from typing import Any
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import HEALTHY, SERVICE_NAME, STARTED, App, Build, Service
 from dockerlan.plan.capabilities import HOST_CAPABILITIES, capability
+from dockerlan.plan.compose_mounts import MountReader
 from dockerlan.plan.compose_schema import Document, Where, did_you_mean, validate
 from dockerlan.plan.compose_values import (
     Variables,
@@ -52,7 +54,9 @@ HONOURED = frozenset(
     {"image", "build", "command", "entrypoint", "environment", "env_file", "healthcheck"}
     | {"depends_on", "deploy", "scale", "working_dir", "user", "tty", "stdin_open", "expose"}
     | {"tmpfs", "restart", "cap_add", "cap_drop", "sysctls", "read_only", "shm_size", "init"}
+    | {"volumes", "configs", "secrets"}
 )
+TOP_LEVEL = ("services", "name", "version", "volumes", "configs", "secrets")
 BUILD_KEYS = ("context", "dockerfile", "args", "target")
 DOCKERLAN_KEYS = ("hosts",)
 WHY = "dockerlan runs services as procs in its virtual hosts"
@@ -122,6 +126,7 @@ class _Reader:
     warnings: list[str]
     ignored: list[str] = field(default_factory=list)
     """The current service's keys inside build, deploy, ... that are not honoured."""
+    mounts: MountReader = field(init=False)
 
     def app(self) -> ComposeApp:
         data = self.document.data or {}
@@ -130,10 +135,13 @@ class _Reader:
             raise self.fail(("name",), f"{name!r} is not a name such as shop or my_app-2")
         if not data.get("services"):
             raise self.fail(("services",), "expected at least one service")
-        extra = sorted(k for k in data if k not in ("services", "name", "version"))
+        extra = sorted(k for k in data if k not in TOP_LEVEL)
         if extra := [k for k in extra if not k.startswith("x-")]:
             self.warnings.append(f"top-level {', '.join(extra)} not honoured ({WHY})")
+        self.mounts = MountReader(self, data, name, self.folder, self.environment)
+        self.mounts.declared_volumes()
         services = {n: self.service(n, spec) for n, spec in data["services"].items()}
+        self.warnings += self.mounts.shared_volumes()
         app = App(
             name,
             tuple(
@@ -163,6 +171,7 @@ class _Reader:
             raise self.fail(at, "a service name is lowercase letters, digits, '.', '_' and '-'")
         self.ignored = []
         build = self.build((*at, "build"), spec["build"]) if "build" in spec else None
+        mounts = self.mounts.service(name, spec, self.tmpfs((*at, "tmpfs"), spec.get("tmpfs")))
         workload = Workload(
             image=self.image(at, spec.get("image"), build),
             command=self.command((*at, "command"), spec.get("command")) or (),
@@ -173,8 +182,9 @@ class _Reader:
             health=self.health((*at, "healthcheck"), spec.get("healthcheck")),
             workdir=spec.get("working_dir", ""),
             user=spec.get("user", ""),
-            tmpfs=self.tmpfs((*at, "tmpfs"), spec.get("tmpfs")),
+            tmpfs=tuple(sorted(mounts.tmpfs)),
             options=self.options(at, spec),
+            mounts=tuple(sorted(mounts.mounts, key=lambda m: m.target)),
             interactive=any(  # a list: a bad value of either is refused
                 [
                     self.checked((*at, k), as_bool, spec[k])
@@ -183,7 +193,15 @@ class _Reader:
                 ]
             ),
         )
-        service = Service(name, workload, self.replicas(at, spec), self.hosts(at, spec), (), build)
+        service = Service(
+            name,
+            workload,
+            self.replicas(at, spec),
+            self.hosts(at, spec),
+            (),
+            build,
+            tuple(mounts.copies.values()),
+        )
         ignored = sorted([k for k in spec if k not in HONOURED and not k.startswith("x-")])
         if ignored := sorted(ignored + self.ignored):
             ports = (
@@ -224,7 +242,7 @@ class _Reader:
         args = self.pairs((*where, "args"), spec.get("args", {}), names=False)
         return Build(str(context), dockerfile, tuple(sorted(args.items())), spec.get("target"))
 
-    def tmpfs(self, where: Where, value: str | list[str] | None) -> tuple[tuple[str, str], ...]:
+    def tmpfs(self, where: Where, value: str | list[str] | None) -> list[tuple[str, str]]:
         """`/data` or `/data:size=8m,mode=1777`, one or a list: (mount point, options)."""
         entries = [] if value is None else [value] if isinstance(value, str) else value
         found = []
@@ -234,7 +252,7 @@ class _Reader:
             if not path.startswith("/"):
                 raise self.fail(at, f"{entry!r}: a tmpfs is mounted at an absolute path")
             found.append((path, options))
-        return tuple(sorted(found))
+        return found
 
     def options(self, at: Where, spec: dict[str, Any]) -> RunOptions:
         """restart (or deploy.restart_policy), cap_add, cap_drop, sysctls, read_only,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dockerlan.plan.mounts import Mount
+
 DEFAULT_PROC_IMAGE = "dockerlan-proc:latest"
 
 Env = tuple[tuple[str, str], ...]
@@ -106,6 +108,8 @@ class Workload:
     tmpfs: tuple[tuple[str, str], ...] = ()
     """In-memory filesystems: (mount point, options such as "size=8m"), compose's tmpfs."""
     options: RunOptions = RunOptions()
+    mounts: tuple[Mount, ...] = ()
+    """Volumes and copies of this machine's files (plan/mounts.py), by target."""
 
     def to_data(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -127,6 +131,8 @@ class Workload:
             data["tmpfs"] = dict(self.tmpfs)
         if options := self.options.to_data():
             data["options"] = options
+        if self.mounts:
+            data["mounts"] = [m.to_data() for m in self.mounts]
         return data
 
     @classmethod
@@ -147,4 +153,5 @@ class Workload:
             interactive=bool(data.get("interactive", True)),
             tmpfs=tuple(sorted((str(k), str(v)) for k, v in (data.get("tmpfs") or {}).items())),
             options=RunOptions.from_data(data.get("options") or {}),
+            mounts=tuple(Mount.from_data(m) for m in data.get("mounts") or ()),
         )

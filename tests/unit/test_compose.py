@@ -343,7 +343,6 @@ services:
   web:
     image: nginx
     ports: ["8080:80"]
-    volumes: [./site:/usr/share/nginx/html]
     extra_hosts: ["gateway:10.0.0.1"]
     container_name: front
     deploy:
@@ -362,17 +361,15 @@ services:
       test: [CMD, pg_isready]
       start_interval: 1s
 networks: {back: {}}
-volumes: {data: {}}
 version: "3.9"
 x-common: {anything: goes}
 """,
     )
     assert result.warnings == (
-        "top-level networks, volumes not honoured "
-        "(dockerlan runs services as procs in its virtual hosts)",
+        "top-level networks not honoured (dockerlan runs services as procs in its virtual hosts)",
         "service web: placement constraint 'node.role == manager' not honoured",
         "service web: placement constraint 'node.hostname != h1' not honoured",
-        "service web: container_name, deploy.resources, extra_hosts, ports, volumes not honoured "
+        "service web: container_name, deploy.resources, extra_hosts, ports not honoured "
         "(dockerlan runs services as procs in its virtual hosts; "
         "a service is reached by its name inside the lab)",
         "service db: build.cache_from, healthcheck.start_interval not honoured "
