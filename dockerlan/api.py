@@ -49,6 +49,7 @@ from dockerlan.plan.trace import Hop
 if TYPE_CHECKING:
     from dockerlan.history.recorder import Recorder
     from dockerlan.lab.nemesis import Nemesis
+    from dockerlan.lab.publisher import PublishedPort
     from dockerlan.plan.expect import Expectation
 
 __all__ = ["DockerlanError", "ExecResult", "Lab", "Matrix", "Process"]
@@ -439,6 +440,13 @@ class Lab:
             "limits": list(limits.current(engine, plan)),
             "fills": list(fills.current(engine, plan)),
         }
+
+    def ports(self) -> list[PublishedPort]:
+        """The app's published ports: where the lab reaches each replica's (its host's
+        address), and where this machine does (127.0.0.1), as the publisher holds them."""
+        from dockerlan.lab.publisher import published_ports
+
+        return published_ports(self._reader(), self.plan)
 
     def nemesis_timeline(self) -> list[dict[str, Any]]:
         """What the last nemesis on this lab did: its start and stop records, in order."""

@@ -54,11 +54,11 @@ def status(name: NameOption = None, as_json: JsonOption = False) -> None:
     state = lab.status()
     timeline = lab.nemesis_timeline() if state.hosts else []
     faults = lab.other_faults() if state.hosts else {}
+    ports = lab.ports() if state.spec is not None and state.spec.app is not None else []
     if as_json:
         found = render.status_json(state) | render.nemesis_json(timeline)
-        print(
-            json.dumps(found | {kind: [vars(f) for f in items] for kind, items in faults.items()})
-        )
+        found |= {kind: [vars(f) for f in items] for kind, items in faults.items()}
+        print(json.dumps(found | {"ports": [vars(p) for p in ports]}))
     else:
         render.print_tables(out, render.status_tables(state))
         for kind, items in faults.items():
@@ -67,11 +67,16 @@ def status(name: NameOption = None, as_json: JsonOption = False) -> None:
                 out.print(f"{kind.replace('_', ' ')}: {shown}", highlight=False)
         for line in render.nemesis_lines(timeline):
             out.print(line, highlight=False)
+        if ports:
+            out.print(f"ports: {render.ports_text(ports)}", highlight=False)
         err.print(f"[dim]see it drawn: dockerlan show --name {name} --format svg --out lab.svg[/]")
     for line in state.unreachable:
         err.print(f"[red]{escape(line)}[/]", highlight=False)
-    if state.not_running:
-        err.print(f"[red]not running: {', '.join(state.not_running)}[/]", highlight=False)
+    not_running = state.not_running
+    if any(p.machine == "missing" for p in ports):
+        not_running.append("the publisher of this machine's ports")
+    if not_running:
+        err.print(f"[red]not running: {', '.join(not_running)}[/]", highlight=False)
         raise typer.Exit(1)
 
 

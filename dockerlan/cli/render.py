@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from rich import box
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from dockerlan.lab.matrix import Matrix
 from dockerlan.lab.ps import Row
+from dockerlan.lab.publisher import PublishedPort
 from dockerlan.lab.status import LabState
 from dockerlan.plan import cuts
 from dockerlan.plan.layout import LabPlan
@@ -71,6 +73,15 @@ def nemesis_lines(timeline: list[dict[str, Any]]) -> list[str]:
 
 def _clock(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def ports_text(ports: Sequence[PublishedPort]) -> str:
+    """`web-1 172.30.0.2:8080 and 127.0.0.1:8080 → 80/tcp, ...`."""
+    shown = []
+    for port in ports:
+        where = [w for w in (port.address, port.machine) if w]
+        shown.append(f"{port.replica} {' and '.join(where)} → {port.target}/{port.protocol}")
+    return ", ".join(shown)
 
 
 def status_json(state: LabState) -> dict[str, object]:

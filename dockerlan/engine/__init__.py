@@ -20,6 +20,7 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
+    PublisherRequest,
     Selector,
     Volume,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Image",
     "Machine",
     "Network",
+    "PublisherRequest",
     "Selector",
     "Volume",
     "connect",

@@ -29,6 +29,7 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
+    PublisherRequest,
     Selector,
     Volume,
 )
@@ -312,6 +313,54 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             raise _engine_error(f"create host {request.name}", exc) from None
         return Container(created["Id"], request.name, dict(request.labels), "created")
+
+    def create_publisher(self, request: PublisherRequest) -> Container:
+        host_config = self.api.create_host_config(
+            # On the default bridge, since an engine publishes no port of a container
+            # that is only on internal networks (an overlay lab's internet is one).
+            network_mode="bridge",
+            port_bindings={
+                f"{inside}/{protocol}": ("127.0.0.1", machine or None)
+                for protocol, inside, machine in request.ports
+            },
+            sysctls={"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.send_redirects": "0"},
+            cap_drop=["ALL"],
+            cap_add=["NET_ADMIN", "NET_RAW"],  # its own forwarding rules, nothing more
+            read_only=True,
+            tmpfs={"/run": "mode=755"},  # iptables' lock
+            restart_policy={"Name": "unless-stopped"},
+        )
+        with _refusals(f"create {request.name}"):
+            created = self.api.create_container(
+                request.image,
+                name=request.name,
+                entrypoint=["sh", "-c", request.script],
+                labels=dict(request.labels),
+                ports=[(inside, protocol) for protocol, inside, _ in request.ports],
+                host_config=host_config,
+                detach=True,
+            )
+        try:  # a publisher that cannot forward is not left behind
+            self.api.connect_container_to_network(
+                created["Id"], request.network, ipv4_address=str(request.address)
+            )
+            self.api.start(created["Id"])
+        except docker.errors.APIError as exc:
+            with _gone_is_fine():
+                self.api.remove_container(created["Id"], force=True)
+            raise _engine_error(f"publish the ports of {request.name}", exc) from None
+        return Container(created["Id"], request.name, dict(request.labels), "running")
+
+    def published_ports(self, container_id: str) -> dict[tuple[str, int], int]:
+        with _refusals(f"inspect {container_id[:12]}"), _gone_is_fine():
+            ports = self.api.inspect_container(container_id)["NetworkSettings"]["Ports"] or {}
+            found = {}
+            for key, bindings in ports.items():
+                inside, _, protocol = key.partition("/")
+                for binding in bindings or []:
+                    found[(protocol, int(inside))] = int(binding["HostPort"])
+            return found
+        return {}
 
     def start(self, container_id: str) -> None:
         with _refusals(f"start {container_id[:12]}"):

@@ -32,6 +32,7 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
+    PublisherRequest,
     Selector,
     Volume,
 )
@@ -67,6 +68,7 @@ class FakeEngine:
     def __init__(self, machine: Machine | None = None) -> None:
         self.machine_ = machine or Machine()
         self.containers_: dict[str, FakeContainer] = {}
+        self.published_: dict[str, dict[tuple[str, int], int]] = {}
         self.networks_: dict[str, Network] = {}
         self.volumes_: dict[str, Volume] = {}
         self.volume_files: dict[str, dict[str, bytes]] = {}
@@ -144,8 +146,7 @@ class FakeEngine:
 
     def create_host(self, request: HostRequest) -> Container:
         self._act("create_host", request.name)
-        if any(c.record.name == request.name for c in self.containers_.values()):
-            raise EngineError(f"the Docker engine refused to create host {request.name}: in use")
+        self._refuse_taken(request.name, f"host {request.name}")
         if request.volume not in self.volumes_:
             raise EngineError(f"no volume {request.volume}")
         network = next((n for n in self.networks_.values() if n.name == request.network), None)
@@ -163,6 +164,22 @@ class FakeEngine:
             raise EngineError(f"no volume {request.images_volume}")
         self.containers_[record.id] = FakeContainer(record, images_volume=request.images_volume)
         return record
+
+    def create_publisher(self, request: PublisherRequest) -> Container:
+        self._act("create_publisher", request.name)
+        self._refuse_taken(request.name, request.name)
+        where = {request.network: str(request.address)}
+        record = Container(next(self._ids), request.name, dict(request.labels), "running", where)
+        self.containers_[record.id] = FakeContainer(record)
+        picked = iter(range(32768, 65536))
+        self.published_[record.id] = {
+            (protocol, inside): machine or next(picked)
+            for protocol, inside, machine in request.ports
+        }
+        return record
+
+    def published_ports(self, container_id: str) -> dict[tuple[str, int], int]:
+        return dict(self.published_.get(self._find(container_id).record.id, {}))
 
     def stop(self, container_id: str) -> None:
         box = self._find(container_id)
@@ -358,6 +375,10 @@ class FakeEngine:
             if container in (box.record.id, box.record.name):
                 return box
         raise EngineError(f"container {container} does not exist")
+
+    def _refuse_taken(self, name: str, what: str) -> None:
+        if any(c.record.name == name for c in self.containers_.values()):
+            raise EngineError(f"the Docker engine refused to create {what}: in use")
 
     def _act(self, operation: str, name: str) -> None:
         if (operation, name) in self.fail_on:

@@ -30,6 +30,7 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
+    PublisherRequest,
     Selector,
     Volume,
 )
@@ -151,6 +152,15 @@ class Fleet:
         made = self.engines[machine].create_host(request)
         self._learn(machine, made.id)
         return made
+
+    def create_publisher(self, request: PublisherRequest) -> Container:
+        machine = request.labels[keys.MACHINE]
+        made = self.engines[machine].create_publisher(request)
+        self._learn(machine, made.id)
+        return made
+
+    def published_ports(self, container_id: str) -> dict[tuple[str, int], int]:
+        return self._owner(container_id).published_ports(container_id)
 
     def start(self, container_id: str) -> None:
         self._owner(container_id).start(container_id)

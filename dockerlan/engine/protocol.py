@@ -21,6 +21,7 @@ from dockerlan.engine.records import (
     Image,
     Machine,
     Network,
+    PublisherRequest,
     Selector,
     Volume,
 )
@@ -79,6 +80,14 @@ class Engine(Protocol):
 
     def create_host(self, request: HostRequest) -> Container:
         """Create (not start) a virtual host, confined as engine/host_confinement.py says."""
+        ...
+
+    def create_publisher(self, request: PublisherRequest) -> Container:
+        """Create and start a lab's publisher, confined to forwarding (NET_ADMIN, NET_RAW)."""
+        ...
+
+    def published_ports(self, container_id: str) -> dict[tuple[str, int], int]:
+        """(protocol, a container's own port) -> the port this machine publishes it on."""
         ...
 
     def start(self, container_id: str) -> None: ...

@@ -82,6 +82,23 @@ class HostRequest:
 
 
 @dataclass(frozen=True)
+class PublisherRequest:
+    """The lab's publisher (plan/publishing.py): a container of this engine on the default
+    bridge, where the engine publishes ports on 127.0.0.1, and on the lab's internet, at
+    its own address, to forward them to the hosts."""
+
+    name: str
+    image: str
+    network: str
+    address: IPv4Address
+    ports: tuple[tuple[str, int, int], ...]
+    """(protocol, its own port, the machine's port on 127.0.0.1; 0: one the engine picks)."""
+    script: str
+    """What it runs: sets its forwards, then waits."""
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Machine:
     """What the machine under the engine offers: what is in use, and its limits."""
 

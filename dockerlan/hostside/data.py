@@ -32,6 +32,7 @@ from dockerlan.hostside.protocol import (
     LIMITS_FILE,
     NAMES_FILE,
     PEERS_FILE,
+    PORTS_FILE,
     PROC_HOSTS,
     PROC_RESOLV,
     PROCS_FILE,
@@ -40,7 +41,7 @@ from dockerlan.hostside.protocol import (
     SHAPES_FILE,
     WAVE_FILE,
 )
-from dockerlan.plan import dns, impair
+from dockerlan.plan import dns, impair, publishing
 from dockerlan.plan.app import App
 from dockerlan.plan.dns import DnsFault
 from dockerlan.plan.layout import (
@@ -87,6 +88,7 @@ def host_files(
         WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
         CUTS_FILE: "[]\n",  # `up` heals: the lab as planned (lab/partition.py cuts it)
         DROPS_FILE: "",
+        PORTS_FILE: "".join(f.line() for f in publishing.forwards(plan, host)),
         # ... and sets the lab file's impairments alone (lab/impairments.py sets others)
         IMPAIR_FILE: impair.to_json(list(plan.spec.impairments)) + "\n",
         SHAPES_FILE: impair.lines(plan, list(plan.spec.impairments))[host.name],
@@ -138,6 +140,8 @@ def settings(plan: LabPlan, host: HostPlan, token: str) -> str:
         "VXLAN_PORT": VXLAN_PORT,
         "FLOOD_MAC": FLOOD_MAC,
         "COPIES_DIR": COPIES_DIR,
+        "LAN_SUBNET": host.lan,
+        "INTERNET_SUBNET": plan.spec.internet_cidr,
     }
     return "".join(f"{key}={shlex.quote(str(value))}\n" for key, value in values.items())
 

@@ -19,6 +19,8 @@ WAVE_FILE=$SETUP_DIR/wave
 CUTS_FILE=$SETUP_DIR/cuts.json
 DROPS_FILE=$SETUP_DIR/drops
 CUTS_MARK=/run/dockerlan/cuts-applied
+PORTS_FILE=$SETUP_DIR/ports
+PORTS_MARK=/run/dockerlan/ports-applied
 IMPAIR_FILE=$SETUP_DIR/impairments.json
 SHAPES_FILE=$SETUP_DIR/shapes
 SHAPES_MARK=/run/dockerlan/shapes-applied
@@ -364,6 +366,17 @@ ensure_routes() {
     } | ip -batch - || fail "cannot install the routes of $HOST"
 }
 
+# (Overlay) A proc's packet to another host's internet address (a published
+# port) leaves with this host's address: the other host would answer the LAN
+# address over the overlay, and its reverse-path filter drops what comes in on
+# eth0 from the LAN's range.
+masquerade_to_hosts() {
+    local rule="POSTROUTING -s $LAN_SUBNET -d $INTERNET_SUBNET -o eth0 -j MASQUERADE"
+    # shellcheck disable=SC2086 # the rule's words
+    iptables -t nat -C $rule 2>/dev/null || iptables -t nat -A $rule ||
+        fail "cannot let the procs of $HOST reach the other hosts"
+}
+
 # The VXLAN port on br0 and its flood list: exactly the planned peers.
 ensure_vxlan_peers() {
     if ! ip link show "$VXLAN_DEVICE" >/dev/null 2>&1; then
@@ -487,6 +500,40 @@ apply_cuts() {
     done <"$inventory"
     rm -f "$inventory"
     if [ -s "$DROPS_FILE" ]; then touch "$CUTS_MARK"; else rm -f "$CUTS_MARK"; fi
+}
+
+# apply_ports: the app's published ports (PORTS_FILE: "PROTO PORT ADDRESS
+# TARGET FROM" lines, FROM - for anyone). A DNAT sends this host's internet
+# address's PORT to the replica's TARGET, for packets coming in (PREROUTING)
+# and for the host's own (OUTPUT). A sender on this host's LAN (a proc here,
+# or any proc in overlay mode) would be answered by the replica directly,
+# around the DNAT: its source becomes the host's, so that the answer comes
+# back the way the question went. Both chains are rewritten whole; a host
+# that never published skips it all (PORTS_MARK).
+apply_ports() {
+    local chain
+    [ -s "$PORTS_FILE" ] || [ -f "$PORTS_MARK" ] || return 0
+    {
+        echo "*nat"
+        echo ":DOCKERLAN-PORTS - [0:0]"
+        echo ":DOCKERLAN-PORTS-BACK - [0:0]"
+        awk -v me="$ADDRESS" '{
+            from = $5 == "-" ? "" : " -s " $5
+            print "-A DOCKERLAN-PORTS -d " me from " -p " $1 " --dport " $2 \
+                " -j DNAT --to-destination " $3 ":" $4
+        }' "$PORTS_FILE"
+        [ ! -s "$PORTS_FILE" ] || echo "-A DOCKERLAN-PORTS-BACK -s $LAN_SUBNET -o $LAN_BRIDGE" \
+            "-m conntrack --ctstate DNAT -j MASQUERADE"
+        echo "COMMIT"
+    } | iptables-restore --noflush || fail "cannot publish the ports of $HOST"
+    for chain in PREROUTING OUTPUT; do
+        iptables -t nat -C "$chain" -j DOCKERLAN-PORTS 2>/dev/null ||
+            iptables -t nat -I "$chain" -j DOCKERLAN-PORTS || fail "cannot publish the ports of $HOST"
+    done
+    iptables -t nat -C POSTROUTING -j DOCKERLAN-PORTS-BACK 2>/dev/null ||
+        iptables -t nat -I POSTROUTING -j DOCKERLAN-PORTS-BACK ||
+        fail "cannot publish the ports of $HOST"
+    if [ -s "$PORTS_FILE" ]; then touch "$PORTS_MARK"; else rm -f "$PORTS_MARK"; fi
 }
 
 # netem_available: whether the kernel has sch_netem, tried on a throwaway
@@ -685,10 +732,16 @@ setup() {
     ensure_dns
     ensure_procs
     prune_copies
+    apply_ports
     apply_limits
     apply_fills
     say step procs
-    if [ "$MODE" = overlay ]; then ensure_vxlan_peers; else ensure_routes; fi
+    if [ "$MODE" = overlay ]; then
+        ensure_vxlan_peers
+        masquerade_to_hosts
+    else
+        ensure_routes
+    fi
     link_procs
     apply_cuts
     apply_impairments

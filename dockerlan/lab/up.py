@@ -24,7 +24,7 @@ from dockerlan.engine.fleet import Fleet
 from dockerlan.errors import DockerlanError, EngineError, Refused
 from dockerlan.hostside import data
 from dockerlan.hostside.protocol import STEPS, new_token
-from dockerlan.lab import copies, images, provision
+from dockerlan.lab import copies, images, provision, publisher
 from dockerlan.lab.build import build_app
 from dockerlan.lab.bundle import ImageDelivery, require_image
 from dockerlan.lab.decide import Decision, decide
@@ -34,7 +34,7 @@ from dockerlan.lab.progress import Progress, Silent, Steps
 from dockerlan.lab.snapshot import Snapshot, observe
 from dockerlan.lab.waves import start_waves
 from dockerlan.lab.where import deliver_images, join_machines, silent_machines
-from dockerlan.plan import impair, preflight
+from dockerlan.plan import impair, preflight, publishing
 from dockerlan.plan.layout import HostPlan, LabPlan, plan_lab
 from dockerlan.plan.request import LabRequest
 from dockerlan.plan.spec import DEFAULT_PROC_IMAGE, LabSpec, Mode
@@ -122,6 +122,7 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
             for impairment in spec.impairments:
                 impair.check(plan, impairment)
             decision = decide(plan, snapshot)
+            publisher.check_free(engine, plan, snapshot)
             built = {image for image, _ in spec.app.builds()} if spec.app else set()
             for image in spec.images():
                 if image != DEFAULT_PROC_IMAGE and image not in built:  # built in the first phase
@@ -235,6 +236,7 @@ class Apply:
                     probes.enter_context(data_path_checked(self.engine, self.plan))
         with probes:
             outcomes = self.make_hosts()
+        changed |= self.publish()
         if isinstance(self.engine, Fleet):
             from dockerlan.lab.swarm import wait_for_overlay
 
@@ -242,6 +244,23 @@ class Apply:
                 wait_for_overlay(self.engine, self.plan)
         waves_changed = start_waves(self.engine, self.plan, self.token, self.progress)
         return changed or any(outcomes) or waves_changed
+
+    def publish(self) -> bool:
+        """The app's ports on this machine's 127.0.0.1 (lab/publisher.py); whether changed."""
+        ports = publishing.machine_ports(self.plan)
+        if ports and not publisher.on_this_machine(self.engine):
+            self.progress.warn(
+                "the app's ports are published at its hosts' addresses only, not on this "
+                "machine's 127.0.0.1: the lab's engine is not on this machine alone",
+                "reach them from the lab (`dockerlan exec h0 -- curl http://ADDRESS:PORT/`)",
+            )
+        if not ports and publisher.of(self.snapshot) is None:
+            return False
+        shown = ", ".join(f"127.0.0.1:{p.port or '*'} → {p.service}" for p in ports)
+        with self.progress.phase(
+            f"Ports on this machine: {shown}" if ports else "Ports unpublished"
+        ):
+            return publisher.ensure(self.engine, self.plan, self.snapshot)
 
     def make_hosts(self) -> list[bool]:
         """Remove the hosts beyond the plan, then make or refresh the others; whether

@@ -15,10 +15,12 @@ or healthy where `condition: service_healthy` says so).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockerlan.errors import PlanError
 from dockerlan.plan.mounts import Copy
+from dockerlan.plan.ports import Port
 from dockerlan.plan.workload import Workload
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -52,6 +54,8 @@ class Service:
     copies: tuple[Copy, ...] = field(default=(), compare=False)
     """Only while deploying: the files of this machine its mounts copy (by digest
     in the workload), to deliver into the hosts."""
+    ports: tuple[Port, ...] = ()
+    """What it publishes (plan/ports.py): each replica at its host's address."""
 
     def replica_name(self, number: int) -> str:
         return f"{self.name}-{number}"
@@ -79,6 +83,11 @@ class App:
     def copies(self) -> dict[str, Copy]:
         """Digest -> copy, of every service read from a file in this run."""
         return {c.digest: c for s in self.services for c in s.copies}
+
+    def publishes_on_machine(self) -> bool:
+        """Whether a port of this machine is published: the lab's publisher then takes an
+        address of its internet (plan/publishing.py)."""
+        return any(p.machine is not None for s in self.services for p in s.ports)
 
     def needs_hosts(self) -> int:
         """The fewest hosts its placement names (h2 needs 3)."""
@@ -115,6 +124,7 @@ class App:
                     "replicas": s.replicas,
                     "hosts": list(s.hosts),
                     "depends_on": [list(d) for d in s.depends_on],
+                    **({"ports": [p.to_data() for p in s.ports]} if s.ports else {}),
                 }
                 for s in self.services
             ],
@@ -133,6 +143,7 @@ class App:
                     replicas=int(s["replicas"]),
                     hosts=tuple(int(h) for h in s["hosts"]),
                     depends_on=tuple((d[0], d[1]) for d in s["depends_on"]),
+                    ports=tuple(Port.from_data(p) for p in s.get("ports", ())),
                 )
                 for s in services
             ),
@@ -175,3 +186,45 @@ def place(app: App, hosts: int) -> tuple[tuple[Replica, ...], ...]:
                 Replica(service.name, number, service.workload, waves[service.name])
             )
     return tuple(tuple(replicas) for replicas in placed)
+
+
+def check_ports(
+    app: App, placed: Sequence[Sequence[Replica]], reserved: Sequence[int] = ()
+) -> None:
+    """PlanError, naming both, for a port two replicas would take on one host, or two
+    services on this machine; `reserved` are udp ports a host itself needs (VXLAN)."""
+    for index, replicas in enumerate(placed):
+        taken: dict[tuple[str, int], str] = {}
+        for replica in replicas:
+            for port in app.service(replica.service).ports:
+                key = (port.protocol, port.published)
+                if port.protocol == "udp" and port.published in reserved:
+                    raise PlanError(
+                        f"service {replica.service} publishes udp {port.published} on h{index}, "
+                        "which the host's VXLAN tunnel uses in overlay mode"
+                    )
+                if key in taken:
+                    both = _both(taken[key], replica.name)
+                    raise PlanError(
+                        f"port {port.published}/{port.protocol} of h{index} is published twice: "
+                        f"{both}",
+                        hint="give each replica on one host its own published port, or place "
+                        "the replicas on different hosts",
+                    )
+                taken[key] = replica.name
+    machine: dict[tuple[str, int], str] = {}
+    for service in app.services:
+        for port in service.ports:
+            if not port.machine:
+                continue
+            key = (port.protocol, port.machine)
+            if key in machine:
+                raise PlanError(
+                    f"port {port.machine}/{port.protocol} of this machine is published twice: "
+                    f"{_both(machine[key], service.name)}"
+                )
+            machine[key] = service.name
+
+
+def _both(first: str, second: str) -> str:
+    return f"by {first}" if first == second else f"by {first} and {second}"

@@ -12,12 +12,13 @@ the keys dockerlan honours made into the model:
     service_healthy), deploy.replicas or scale, working_dir, user, tty,
     stdin_open, tmpfs, restart (or deploy.restart_policy), cap_add (up to
     what a host holds), cap_drop, sysctls, read_only, shm_size, init,
-    volumes, configs and secrets (plan/compose_mounts.py), and placement:
+    volumes, configs and secrets (plan/compose_mounts.py), ports
+    (plan/compose_ports.py), and placement:
     deploy.placement.constraints such as `node.hostname == h1`, or
     `x-dockerlan: {hosts: [h0, h2]}`.
 
 `expose` needs nothing: every port of a proc is reachable from the whole lab.
-Any other key (ports, networks, ...) is accepted and named in a
+Any other key (networks, ...) is accepted and named in a
 warning: the application deploys without it. A mistake is refused in one line
 naming the file, the line, the key path and what was expected.
 """
@@ -37,6 +38,7 @@ from dockerlan.errors import PlanError
 from dockerlan.plan.app import HEALTHY, SERVICE_NAME, STARTED, App, Build, Service
 from dockerlan.plan.capabilities import HOST_CAPABILITIES, capability
 from dockerlan.plan.compose_mounts import MountReader
+from dockerlan.plan.compose_ports import read_ports
 from dockerlan.plan.compose_schema import Document, Where, did_you_mean, validate
 from dockerlan.plan.compose_values import (
     Variables,
@@ -54,7 +56,7 @@ HONOURED = frozenset(
     {"image", "build", "command", "entrypoint", "environment", "env_file", "healthcheck"}
     | {"depends_on", "deploy", "scale", "working_dir", "user", "tty", "stdin_open", "expose"}
     | {"tmpfs", "restart", "cap_add", "cap_drop", "sysctls", "read_only", "shm_size", "init"}
-    | {"volumes", "configs", "secrets"}
+    | {"volumes", "configs", "secrets", "ports"}
 )
 TOP_LEVEL = ("services", "name", "version", "volumes", "configs", "secrets")
 BUILD_KEYS = ("context", "dockerfile", "args", "target")
@@ -201,15 +203,11 @@ class _Reader:
             (),
             build,
             tuple(mounts.copies.values()),
+            read_ports(self, name, (*at, "ports"), spec.get("ports") or []),
         )
         ignored = sorted([k for k in spec if k not in HONOURED and not k.startswith("x-")])
         if ignored := sorted(ignored + self.ignored):
-            ports = (
-                "; a service is reached by its name inside the lab" if "ports" in ignored else ""
-            )
-            self.warnings.append(
-                f"service {name}: {', '.join(ignored)} not honoured ({WHY}{ports})"
-            )
+            self.warnings.append(f"service {name}: {', '.join(ignored)} not honoured ({WHY})")
         return service
 
     def image(self, at: Where, image: str | None, build: Build | None) -> str:

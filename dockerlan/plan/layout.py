@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from dockerlan.errors import PlanError
-from dockerlan.plan.app import Replica
+from dockerlan.plan.app import Replica, check_ports, place
 from dockerlan.plan.spec import LAN_PREFIX, LabSpec, Mode, Workload, validate_spec
 
 INTERNET_MTU = 1500
@@ -164,6 +164,9 @@ def images_volume(spec: LabSpec, machine: str) -> str:
 def plan_lab(spec: LabSpec) -> LabPlan:
     """Derive every name, address and route of the lab from the user's spec."""
     validate_spec(spec)
+    if spec.app is not None:
+        reserved = (VXLAN_PORT,) if spec.mode == Mode.OVERLAY else ()
+        check_ports(spec.app, place(spec.app, spec.hosts), reserved)
     gateway = spec.internet_cidr.network_address + 1
     slices = [
         IPv4Network((int(spec.lan_cidr.network_address) + (i << 8), LAN_PREFIX))

@@ -251,7 +251,9 @@ def _loose_network(text: str) -> IPv4Network | None:
 def max_hosts(spec: LabSpec) -> int:
     """How many hosts both the LAN range (one /24 each) and the internet hold."""
     lan_slots = 2 ** (LAN_PREFIX - spec.lan_cidr.prefixlen) if spec.lan_cidr.prefixlen <= 24 else 0
-    internet_slots = max(spec.internet_cidr.num_addresses - 3, 0)
+    # The network, the bridge, the broadcast; and the publisher's (plan/ports.py).
+    taken = 4 if spec.app is not None and spec.app.publishes_on_machine() else 3
+    internet_slots = max(spec.internet_cidr.num_addresses - taken, 0)
     return min(lan_slots, internet_slots)
 
 

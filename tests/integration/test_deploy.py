@@ -197,11 +197,11 @@ def test_keys_it_cannot_honour_are_named_and_a_missing_image_is_one_line(
 ) -> None:
     missing = tmp_path / "compose.yml"
     missing.write_text(
-        "services:\n  web:\n    image: dlt-no-such-image:1\n    ports: ['8080:80']\n"
+        "services:\n  web:\n    image: dlt-no-such-image:1\n    network_mode: host\n"
     )
     run = dl("deploy", "-f", str(missing), "--name", "dlt-badapp", check=False)
     assert run.returncode != 0
-    assert "ports" in run.stderr and "not honoured" in run.stderr
+    assert "network_mode" in run.stderr and "not honoured" in run.stderr
     assert "dlt-no-such-image:1 is not on this engine" in run.stderr
     assert lab_objects(client, "dlt-badapp") == {"containers": [], "networks": [], "volumes": []}
 

@@ -342,7 +342,6 @@ def test_the_keys_not_honoured_are_warned_about(folder: Path) -> None:
 services:
   web:
     image: nginx
-    ports: ["8080:80"]
     extra_hosts: ["gateway:10.0.0.1"]
     container_name: front
     deploy:
@@ -369,9 +368,8 @@ x-common: {anything: goes}
         "top-level networks not honoured (dockerlan runs services as procs in its virtual hosts)",
         "service web: placement constraint 'node.role == manager' not honoured",
         "service web: placement constraint 'node.hostname != h1' not honoured",
-        "service web: container_name, deploy.resources, extra_hosts, ports not honoured "
-        "(dockerlan runs services as procs in its virtual hosts; "
-        "a service is reached by its name inside the lab)",
+        "service web: container_name, deploy.resources, extra_hosts not honoured "
+        "(dockerlan runs services as procs in its virtual hosts)",
         "service db: build.cache_from, healthcheck.start_interval not honoured "
         "(dockerlan runs services as procs in its virtual hosts)",
         "service db: depends_on condition service_completed_successfully not honoured: "

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from dockerlan.plan.layout import HostPlan, LabPlan
+from dockerlan.plan.publishing import forwards
 
 T = TypeVar("T")
 
@@ -29,12 +30,22 @@ def internet_text(plan: LabPlan, bridge: str = "internet bridge (the PC) {gatewa
     return bridge.format(gateway=plan.gateway)
 
 
-def box_texts(host: HostPlan, overlay: bool) -> list[str]:
-    """Top to bottom as wired: br0 faces the procs, (vxlan0 then) eth0 faces the internet."""
+def box_texts(host: HostPlan, overlay: bool, ports: Sequence[str] = ()) -> list[str]:
+    """Top to bottom as wired: br0 faces the procs, (vxlan0 then) eth0 faces the internet,
+    with the ports it publishes there."""
     br0, eth0 = f"br0 {host.bridge}/{host.lan.prefixlen}", f"eth0 {host.address}"
     if not overlay:
-        return [br0, f"host {host.name}", eth0]
-    return [br0, f"host {host.name}", _vxlan_text(host), eth0]
+        return [br0, f"host {host.name}", eth0, *ports]
+    return [br0, f"host {host.name}", _vxlan_text(host), eth0, *ports]
+
+
+def port_texts(plan: LabPlan, host: HostPlan) -> list[str]:
+    """`:8080 → web-1:80`, one for each port the host publishes for its replicas."""
+    return [
+        f":{f.port}{'' if f.protocol == 'tcp' else '/' + f.protocol} → {f.replica}:{f.target}"
+        + (" (machine only)" if f.only_from else "")
+        for f in forwards(plan, host)
+    ]
 
 
 def _vxlan_text(host: HostPlan) -> str:

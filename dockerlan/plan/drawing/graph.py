@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from dockerlan.plan.drawing.boxes import box_texts, by_machine, internet_text, lab_title
+from dockerlan.plan.drawing.boxes import (
+    box_texts,
+    by_machine,
+    internet_text,
+    lab_title,
+    port_texts,
+)
 from dockerlan.plan.layout import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 
@@ -22,7 +28,7 @@ def to_mermaid(plan: LabPlan) -> str:
                 f"    subgraph machine_{_id(machine)}[{_mermaid_label(f'machine {machine}')}]"
             )
         for host in hosts:
-            texts = _node_texts(host, plan.overlay)
+            texts = _node_texts(plan, host)
             lines.append(f"{indent}{host.name}[{_mermaid_label(*texts)}]:::host")
             lines += [
                 f"{indent}{p.name}[{_mermaid_label(p.name, str(p.address))}]:::proc"
@@ -45,9 +51,9 @@ def to_mermaid(plan: LabPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _node_texts(host: HostPlan, overlay: bool) -> list[str]:
+def _node_texts(plan: LabPlan, host: HostPlan) -> list[str]:
     """Name first: in a graph node the name matters more than the wiring order."""
-    br0, _, *rest = box_texts(host, overlay)
+    br0, _, *rest = box_texts(host, plan.overlay, port_texts(plan, host))
     return [host.name, br0, *rest]
 
 
@@ -73,7 +79,7 @@ def to_dot(plan: LabPlan) -> str:
         "    " + _dot_node("internet", internet, '"#2d3748", fontcolor="#ffffff"'),
     ]
     for machine, hosts in by_machine(plan):
-        clusters = [line for host in hosts for line in _dot_host(host, plan.overlay)]
+        clusters = [line for host in hosts for line in _dot_host(plan, host)]
         if machine is None:
             lines += clusters
             continue
@@ -89,13 +95,14 @@ def to_dot(plan: LabPlan) -> str:
     return "\n".join([*lines, "}"]) + "\n"
 
 
-def _dot_host(host: HostPlan, overlay: bool) -> list[str]:
+def _dot_host(plan: LabPlan, host: HostPlan) -> list[str]:
     """One cluster: the host and its procs."""
+    overlay = plan.overlay
     lan = f"slice {host.slice} of LAN {host.lan}" if overlay else f"LAN {host.lan}"
     return [
         f"    subgraph cluster_{host.name} {{",
         f"        label={_dot_label(f'{host.name} {lan}')}; style=solid; color=black;",
-        "        " + _dot_node(host.name, _node_texts(host, overlay), '"#ebf4ff"'),
+        "        " + _dot_node(host.name, _node_texts(plan, host), '"#ebf4ff"'),
         *(
             "        " + _dot_node(p.name, [p.name, str(p.address)], '"#fffaf0"')
             for p in host.procs

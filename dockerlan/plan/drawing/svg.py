@@ -12,7 +12,13 @@ import math
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from dockerlan.plan.drawing.boxes import box_texts, internet_text, lab_title, machine_rows
+from dockerlan.plan.drawing.boxes import (
+    box_texts,
+    internet_text,
+    lab_title,
+    machine_rows,
+    port_texts,
+)
 from dockerlan.plan.layout import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 PROC_W, PROC_H, PROC_GAP = 100, 36, 10
@@ -47,6 +53,7 @@ line.link { stroke: #4a5568; stroke-width: 2; }
 rect.internet { fill: #2d3748; }
 rect.machine { fill: none; stroke: #718096; stroke-width: 1.5; stroke-dasharray: 6 4; }
 text.machine { font-size: 13px; font-weight: bold; text-anchor: start; fill: #4a5568; }
+text.port { font-size: 11px; text-anchor: start; fill: #2b6cb0; }
 """
 OVERLAY_STYLE = """text.vxlan { font-size: 13px; text-anchor: start; fill: #2f855a;
              font-weight: bold; }
@@ -89,6 +96,7 @@ def to_svg(plan: LabPlan) -> str:
         for k, host in enumerate(row):
             cx = LEFT + k * CELL_W + CELL_W // 2
             body += _svg_host(host, cx, host_y, bar_y, plan.overlay)
+            body += _svg_ports(port_texts(plan, host), cx, host_y + host_h)
         body.append(_rect(LEFT - 20, bar_y, len(row) * CELL_W + 20, BAR_H, "internet"))
     if len(bars) > 1:
         body.append(_rect(LEFT - 20, bars[0], BAR_H, bars[-1] - bars[0] + BAR_H, "internet"))
@@ -202,6 +210,13 @@ def _svg_host(host: HostPlan, cx: int, host_y: int, bar_y: int, overlay: bool) -
         + "</g>"
     )
     return out
+
+
+def _svg_ports(texts: list[str], cx: int, below: int) -> list[str]:
+    """The ports a host publishes, beside its link to the internet (two lines at most)."""
+    if len(texts) > 2:
+        texts = [texts[0], f"and {len(texts) - 1} more ports"]
+    return [_text(cx + 6, below + 15 + 14 * i, t, "port") for i, t in enumerate(texts)]
 
 
 def _rect(x: int, y: int, w: int, h: int, cls: str, rx: int = 0) -> str:

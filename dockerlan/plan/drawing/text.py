@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import textwrap
 
-from dockerlan.plan.drawing.boxes import box_texts, internet_text, lab_title, machine_rows
+from dockerlan.plan.drawing.boxes import (
+    box_texts,
+    internet_text,
+    lab_title,
+    machine_rows,
+    port_texts,
+)
 from dockerlan.plan.layout import VXLAN_ID, VXLAN_PORT, HostPlan, LabPlan
 
 MAX_PROCS_SHOWN = 6
@@ -27,7 +33,7 @@ def draw_text(plan: LabPlan, width: int = 100) -> str:
     Hosts fill as many columns as fit and wrap to further rows. A width narrower
     than one host column is raised to it: the picture needs at least one host.
     """
-    block = max(_block_width(h, plan.overlay) for h in plan.hosts)
+    block = max(_block_width(plan, h) for h in plan.hosts)
     width = max(width, MARGIN + block)
     lines = textwrap.wrap(lab_title(plan, "x"), width) + [""]
     lines += _picture(plan, block, width)
@@ -61,17 +67,18 @@ def _overlay_text(plan: LabPlan) -> str:
     )
 
 
-def _block_width(host: HostPlan, overlay: bool) -> int:
-    texts = box_texts(host, overlay)
+def _block_width(plan: LabPlan, host: HostPlan) -> int:
+    texts = box_texts(host, plan.overlay, port_texts(plan, host))
     return max([len(s) for s in _proc_lines(host)] + [len(t) + 4 for t in texts])
 
 
-def _host_block(host: HostPlan, width: int, overlay: bool) -> list[str]:
+def _host_block(plan: LabPlan, host: HostPlan, width: int) -> list[str]:
     """One host column, `width` wide: procs, br0 box with the host, link down to the internet."""
     rule = "─" * (width - BUS - 2)
+    texts = box_texts(host, plan.overlay, port_texts(plan, host))
     box = [
         "┌" + "─" * (BUS - 1) + "┴" + rule + "┐",
-        *("│ " + text.ljust(width - 4) + " │" for text in box_texts(host, overlay)),
+        *("│ " + text.ljust(width - 4) + " │" for text in texts),
         "└" + "─" * (BUS - 1) + "┬" + rule + "┘",
         " " * BUS + "│",
     ]
@@ -86,7 +93,7 @@ def _picture(plan: LabPlan, block: int, width: int) -> list[str]:
         side = "║".ljust(MARGIN) if r > 0 else " " * MARGIN
         if machine is not None:
             lines.append(f"{side}┄┄ machine {machine} ┄┄")
-        blocks = [_host_block(h, block, plan.overlay) for h in row]
+        blocks = [_host_block(plan, h, block) for h in row]
         height = max(len(b) for b in blocks)
         blocks = [[" " * block] * (height - len(b)) + b for b in blocks]
         for i in range(height):
