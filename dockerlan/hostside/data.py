@@ -56,7 +56,7 @@ from dockerlan.plan.layout import (
 )
 from dockerlan.plan.mounts import ANONYMOUS, COPIES_DIR, COPY, Mount, copy_path, volume_name
 from dockerlan.plan.spec import HostShape, Workload
-from dockerlan.plan.workload import RunOptions
+from dockerlan.plan.workload import HOST_GATEWAY, RunOptions
 
 LAN_NETWORK = "lan"
 """The inner engine's network that the procs join; its Linux bridge is br0."""
@@ -208,13 +208,21 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
     if proc.replica:
         proc_labels[labels.SERVICE] = proc.replica.service
         proc_labels[labels.REPLICA] = proc.replica.name
+    # A replica with names of its own gets the engine's /etc/hosts with them; the lab's
+    # names it then asks the host's DNS server for, which knows them all.
+    own_hosts = [f"{PROC_HOSTS}:/etc/hosts:ro"] if not workload.options.extra_hosts else []
     host_config: dict[str, object] = {
         "NetworkMode": LAN_NETWORK,
-        "Binds": [f"{PROC_HOSTS}:/etc/hosts:ro", f"{PROC_RESOLV}:/etc/resolv.conf:ro"],
+        "Binds": [*own_hosts, f"{PROC_RESOLV}:/etc/resolv.conf:ro"],
     }
     if workload.tmpfs:
         host_config["Tmpfs"] = dict(workload.tmpfs)
     host_config.update(run_options(workload.options))
+    if workload.options.extra_hosts:
+        host_config["ExtraHosts"] = [
+            f"{name}:{host.bridge if address == HOST_GATEWAY else address}"
+            for name, address in workload.options.extra_hosts
+        ]
     if workload.mounts:
         host_config["Mounts"] = [mount_request(plan, proc, m) for m in workload.mounts]
     request: dict[str, object] = {
@@ -238,6 +246,13 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
         request["WorkingDir"] = workload.workdir
     if workload.user:
         request["User"] = workload.user
+    options = workload.options
+    if options.labels:
+        request["Labels"] = {**dict(options.labels), **proc_labels}
+    if options.stop_signal:
+        request["StopSignal"] = options.stop_signal
+    if options.stop_seconds is not None:
+        request["StopTimeout"] = options.stop_seconds
     if workload.health is not None:
         health = workload.health
         request["Healthcheck"] = {
@@ -303,6 +318,16 @@ def run_options(options: RunOptions) -> dict[str, object]:
         found["ShmSize"] = options.shm_bytes
     if options.init:
         found["Init"] = True
+    if options.ulimits:
+        found["Ulimits"] = [
+            {"Name": n, "Soft": soft, "Hard": hard} for n, soft, hard in options.ulimits
+        ]
+    if options.memory_bytes:
+        found["Memory"] = options.memory_bytes
+    if options.nano_cpus:
+        found["NanoCpus"] = options.nano_cpus
+    if options.pids_limit:
+        found["PidsLimit"] = options.pids_limit
     return found
 
 

@@ -536,11 +536,10 @@ apply_ports() {
     if [ -s "$PORTS_FILE" ]; then touch "$PORTS_MARK"; else rm -f "$PORTS_MARK"; fi
 }
 
-# netem_available: whether the kernel has sch_netem, tried on a throwaway
-# veth pair (the lab's own links are not touched).
 # Limits live in each proc's inner-engine config (they survive restarts). Docker
-# cannot take a limit away, so a freed proc gets the host's whole: every CPU, all
-# the machine's memory (and as much again of swap).
+# cannot take a limit away, so a freed proc gets what its plan gives it (a
+# compose service's cpus and memory), else the host's whole: every CPU, all the
+# machine's memory (and as much again of swap).
 apply_limits() {
     local name cpus memory whole_cpus whole_memory
     [ -s "$LIMIT_LINES" ] || [ -s "$LIMITED" ] || return 0
@@ -550,21 +549,34 @@ apply_limits() {
     while read -r name; do
         grep -q "^$name " "$LIMIT_LINES" && continue
         docker inspect "$name" >/dev/null 2>&1 || continue
-        docker update --cpus "$whole_cpus" --memory "$whole_memory" \
-            --memory-swap "$((whole_memory * 2))" "$name" >/dev/null ||
+        # shellcheck disable=SC2046 # --cpus N --memory N --memory-swap N
+        docker update $(planned_limits "$name" - -) "$name" >/dev/null ||
             fail "cannot free $name's CPU and memory"
     done <"$LIMITED"
     while read -r name cpus memory; do
         docker inspect "$name" >/dev/null 2>&1 || continue
-        if [ "$cpus" = - ]; then cpus=$whole_cpus; else cpus=$(awk -v n="$cpus" 'BEGIN { printf "%.3f", n / 1e9 }'); fi
-        if [ "$memory" = - ]; then
-            set -- --memory "$whole_memory" --memory-swap "$((whole_memory * 2))"
-        else
-            set -- --memory "$memory" --memory-swap "$memory"
-        fi
-        docker update --cpus "$cpus" "$@" "$name" >/dev/null || fail "cannot limit $name's CPU and memory"
+        # shellcheck disable=SC2046 # --cpus N --memory N --memory-swap N
+        docker update $(planned_limits "$name" "$cpus" "$memory") "$name" >/dev/null ||
+            fail "cannot limit $name's CPU and memory"
     done <"$LIMIT_LINES"
     cut -d' ' -f1 "$LIMIT_LINES" >"$LIMITED"
+}
+
+# planned_limits NAME CPUS MEMORY: docker update's options for a proc, CPUS in
+# billionths and MEMORY in bytes, or - for what its plan gives it (its request's
+# NanoCpus and Memory), else the host's whole (whole_cpus, whole_memory).
+planned_limits() {
+    local name=$1 cpus=$2 memory=$3 planned
+    planned=$(awk -v n="$name" '$1 == n { $1 = $2 = $3 = $4 = ""; print }' "$PROCS_FILE" |
+        jq -r '"\(.HostConfig.NanoCpus // 0) \(.HostConfig.Memory // 0)"')
+    [ "$cpus" != - ] || cpus=${planned% *}
+    [ "$memory" != - ] || memory=${planned#* }
+    if [ "${cpus:-0}" = 0 ]; then cpus=$whole_cpus; else cpus=$(awk -v n="$cpus" 'BEGIN { printf "%.3f", n / 1e9 }'); fi
+    if [ "${memory:-0}" = 0 ]; then
+        echo "--cpus $cpus --memory $whole_memory --memory-swap $((whole_memory * 2))"
+    else
+        echo "--cpus $cpus --memory $memory --memory-swap $memory"
+    fi
 }
 
 # Where a proc's PATH is, seen from this host (its mount namespace, through its
@@ -615,6 +627,8 @@ apply_fills() {
     cp "$FILL_LINES" "$FILLED"
 }
 
+# netem_available: whether the kernel has sch_netem, tried on a throwaway
+# veth pair (the lab's own links are not touched).
 netem_available() {
     local ok=0
     ip link add dlprobe0 type veth peer name dlprobe1 || return 1

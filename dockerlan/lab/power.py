@@ -51,7 +51,10 @@ def act(engine: Engine, plan: LabPlan, action: str, name: str) -> None:
     target = find(plan, name)
     container = target.host.container
     if target.proc is not None:
-        flags = ["-t", "1"] if action == "stop" else []
+        # A stop gives a proc 1 s to end, or what its compose service's stop_grace_period says.
+        proc = plan.find(target.proc)[1]
+        grace = proc.workload.options.stop_seconds if proc else None
+        flags = ["-t", str(1 if grace is None else grace)] if action == "stop" else []
         engine.exec(container, ["docker", DOCKER_WORD.get(action, action), *flags, target.proc])
     elif action == "start":
         engine.start(container)

@@ -11,7 +11,9 @@ the keys dockerlan honours made into the model:
     environment, env_file, healthcheck, depends_on (service_started,
     service_healthy), deploy.replicas or scale, working_dir, user, tty,
     stdin_open, tmpfs, restart (or deploy.restart_policy), cap_add (up to
-    what a host holds), cap_drop, sysctls, read_only, shm_size, init,
+    what a host holds), cap_drop, sysctls, read_only, shm_size, init, ulimits,
+    stop_signal, stop_grace_period, labels, mem_limit, cpus, pids_limit and
+    deploy.resources.limits, extra_hosts (plan/compose_process.py),
     volumes, configs and secrets (plan/compose_mounts.py), ports
     (plan/compose_ports.py), and placement:
     deploy.placement.constraints such as `node.hostname == h1`, or
@@ -39,6 +41,7 @@ from dockerlan.plan.app import HEALTHY, SERVICE_NAME, STARTED, App, Build, Servi
 from dockerlan.plan.capabilities import HOST_CAPABILITIES, capability
 from dockerlan.plan.compose_mounts import MountReader
 from dockerlan.plan.compose_ports import read_ports
+from dockerlan.plan.compose_process import process_options
 from dockerlan.plan.compose_schema import Document, Where, did_you_mean, validate
 from dockerlan.plan.compose_values import (
     Variables,
@@ -56,8 +59,17 @@ HONOURED = frozenset(
     {"image", "build", "command", "entrypoint", "environment", "env_file", "healthcheck"}
     | {"depends_on", "deploy", "scale", "working_dir", "user", "tty", "stdin_open", "expose"}
     | {"tmpfs", "restart", "cap_add", "cap_drop", "sysctls", "read_only", "shm_size", "init"}
-    | {"volumes", "configs", "secrets", "ports"}
+    | {"volumes", "configs", "secrets", "ports", "ulimits", "stop_signal", "stop_grace_period"}
+    | {"labels", "mem_limit", "cpus", "pids_limit", "extra_hosts"}
 )
+CANNOT = {
+    "network_mode": "a replica is on its host's LAN, with an address of its own",
+    "pid": "a replica cannot see its host's or another's processes",
+    "ipc": "a replica shares no memory with its host or another",
+    "privileged": "a virtual host holds only some powers, so it has no more to give",
+    "devices": "a device of this machine cannot reach a virtual host",
+}
+"""Keys that cannot be honoured, and why: each a warning of its own."""
 TOP_LEVEL = ("services", "name", "version", "volumes", "configs", "secrets")
 BUILD_KEYS = ("context", "dockerfile", "args", "target")
 DOCKERLAN_KEYS = ("hosts",)
@@ -205,7 +217,10 @@ class _Reader:
             tuple(mounts.copies.values()),
             read_ports(self, name, (*at, "ports"), spec.get("ports") or []),
         )
-        ignored = sorted([k for k in spec if k not in HONOURED and not k.startswith("x-")])
+        harmless: tuple[object, ...] = (False, "false", [], "bridge", "default")
+        for key in [k for k in CANNOT if k in spec and spec[k] not in harmless]:
+            self.warnings.append(f"service {name}: {key} not honoured ({CANNOT[key]})")
+        ignored = [k for k in spec if k not in HONOURED | set(CANNOT) and not k.startswith("x-")]
         if ignored := sorted(ignored + self.ignored):
             self.warnings.append(f"service {name}: {', '.join(ignored)} not honoured ({WHY})")
         return service
@@ -281,6 +296,7 @@ class _Reader:
             read_only=self.checked((*at, "read_only"), as_bool, spec.get("read_only", False)),
             shm_bytes=0 if shm is None else self.checked((*at, "shm_size"), as_bytes, shm),
             init=self.checked((*at, "init"), as_bool, spec.get("init", False)),
+            **process_options(self, at, spec),
         )
 
     def restart(self, at: Where, spec: dict[str, Any]) -> tuple[str, int]:
@@ -419,9 +435,8 @@ class _Reader:
         self.ignored += [
             f"deploy.{k}"
             for k in deploy
-            if k not in ("replicas", "placement")
+            if k not in ("replicas", "placement", "restart_policy", "resources")
             and k[:2] != "x-"
-            and k != "restart_policy"
             and not (k == "mode" and deploy[k] == "replicated")
         ]
         self.ignored += [f"deploy.placement.{k}" for k in placement if k != "constraints"]

@@ -44,12 +44,16 @@ class Health:
 
 
 RESTART_POLICIES = ("no", "always", "on-failure", "unless-stopped")
+HOST_GATEWAY = "host-gateway"
+"""An extra host's address that stands for the proc's own host (its br0), as Docker's
+stands for the machine."""
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """How the inner engine runs a proc, beyond what it runs: compose's restart policy,
-    capabilities, sysctls, a read-only root, /dev/shm's size and an init process."""
+    capabilities, sysctls, a read-only root, /dev/shm's size, an init process, limits
+    (ulimits, memory, CPUs, PIDs), how it is stopped, its labels and extra host names."""
 
     restart: str = "no"
     """One of RESTART_POLICIES: whether the host's engine starts the proc again when it
@@ -63,6 +67,17 @@ class RunOptions:
     shm_bytes: int = 0
     """/dev/shm's size; 0: the engine's default (64 MiB)."""
     init: bool = False
+    ulimits: tuple[tuple[str, int, int], ...] = ()
+    """(name, soft, hard), such as ("nofile", 1024, 2048)."""
+    stop_signal: str = ""
+    stop_seconds: int | None = None
+    """How long a stop waits before it kills; None: the engine's 10 s."""
+    labels: tuple[tuple[str, str], ...] = ()
+    memory_bytes: int = 0
+    nano_cpus: int = 0
+    pids_limit: int = 0
+    extra_hosts: tuple[tuple[str, str], ...] = ()
+    """(name, address) lines of its /etc/hosts; "host-gateway" is its host's br0."""
 
     def to_data(self) -> dict[str, object]:
         """Only what differs from the defaults, so that a plain proc's data stays as it was."""
@@ -70,11 +85,15 @@ class RunOptions:
         for name, default in vars(RunOptions()).items():
             value = getattr(self, name)
             if value != default:
-                found[name] = dict(value) if name == "sysctls" else value
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in found.items()}
+                found[name] = dict(value) if name in ("sysctls", "labels") else value
+        return {
+            k: [list(i) if isinstance(i, tuple) else i for i in v] if isinstance(v, tuple) else v
+            for k, v in found.items()
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> RunOptions:
+        stop = data.get("stop_seconds")
         return cls(
             restart=str(data.get("restart", "no")),
             restart_retries=int(data.get("restart_retries", 0)),
@@ -84,6 +103,14 @@ class RunOptions:
             read_only=bool(data.get("read_only", False)),
             shm_bytes=int(data.get("shm_bytes", 0)),
             init=bool(data.get("init", False)),
+            ulimits=tuple((str(n), int(s), int(h)) for n, s, h in data.get("ulimits", ())),
+            stop_signal=str(data.get("stop_signal", "")),
+            stop_seconds=None if stop is None else int(stop),
+            labels=tuple(sorted((str(k), str(v)) for k, v in data.get("labels", {}).items())),
+            memory_bytes=int(data.get("memory_bytes", 0)),
+            nano_cpus=int(data.get("nano_cpus", 0)),
+            pids_limit=int(data.get("pids_limit", 0)),
+            extra_hosts=tuple((str(n), str(a)) for n, a in data.get("extra_hosts", ())),
         )
 
 

@@ -1,7 +1,8 @@
 """Compose's run options deployed on a real lab, each seen by its effect inside a replica,
 beside a plain replica as the control: restart policies (a worker that crashes once comes
 back with on-failure, stays down with "no"), capabilities, sysctls, a read-only root,
-/dev/shm's size and an init process."""
+/dev/shm's size, an init process, ulimits, memory, CPU and PID limits, labels, extra host
+names, and the signal and grace a stop gives."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ CRASH_ONCE = (
     "if [ -f /crashed-once ]; then exec nc -ll -p 7000 -e echo up; fi; touch /crashed-once; exit 3"
 )
 
+# Which signal stopped it, written to a volume that outlives the container's stop.
+SAY_SIGNAL = (
+    "trap 'echo INT > /data/stopped-by; exit 0' INT; "
+    "trap 'echo TERM > /data/stopped-by; exit 0' TERM; while :; do sleep 0.2; done"
+)
+
 COMPOSE = f"""\
 services:
   tuned:
@@ -34,6 +41,17 @@ services:
     tmpfs: [/scratch]
     shm_size: 16m
     init: true
+    ulimits: {{nofile: {{soft: 512, hard: 1024}}}}
+    mem_limit: 64m
+    deploy: {{resources: {{limits: {{cpus: "0.5", pids: 100}}}}}}
+    labels: {{team: networking}}
+    extra_hosts: ["loopback.example:127.0.0.1", "myhost:host-gateway"]
+  graceful:
+    image: dockerlan-proc:latest
+    command: [sh, -c, "{SAY_SIGNAL}"]
+    stop_signal: SIGINT
+    stop_grace_period: 5s
+    volumes: [marks:/data]
   plain:
     image: dockerlan-proc:latest
     command: [sleep, "3600"]
@@ -45,6 +63,8 @@ services:
     image: dockerlan-proc:latest
     command: [sh, -c, "{CRASH_ONCE}"]
     restart: "no"
+volumes:
+  marks:
 """
 
 
@@ -126,3 +146,63 @@ def test_on_failure_brings_a_crashed_worker_back_and_no_leaves_it_down(app: str)
     ).stdout.split()
     assert restarts[:1] == ["1"], "crashy was started again once"
     assert restarts[2:] == ["0", "3"], "crashy-no was never started again, and exited with 3"
+
+
+def test_ulimits_set_the_replicas_open_files(app: str) -> None:
+    tuned, plain = in_both(app, "ulimit -n; ulimit -Hn")
+    assert tuned.splitlines()[:2] == ["512", "1024"]
+    assert plain.splitlines()[0] != "512", "the control: the engine's default"
+
+
+def cgroup_value(app: str, replica: str, v1: str, v2: str) -> str:
+    """A cgroup file of the replica's own, as cgroup v1 or v2 names it."""
+    script = f"cat /sys/fs/cgroup/{v1} 2>/dev/null || cat /sys/fs/cgroup/{v2}"
+    return sh_in(app, replica, script).stdout.strip()
+
+
+def test_memory_cpu_and_pid_limits_reach_the_replicas_cgroups(app: str) -> None:
+    memory = ("memory/memory.limit_in_bytes", "memory.max")
+    assert cgroup_value(app, "tuned-1", *memory) == str(64 * 1024**2)
+    assert cgroup_value(app, "plain-1", *memory) != str(64 * 1024**2), "the control"
+    quota = cgroup_value(app, "tuned-1", "cpu/cpu.cfs_quota_us", "cpu.max")
+    assert quota.split()[0] == "50000", "half of a 100 ms period"
+    assert cgroup_value(app, "tuned-1", "pids/pids.max", "pids.max") == "100"
+    assert cgroup_value(app, "plain-1", "pids/pids.max", "pids.max") != "100", "the control"
+
+
+def test_extra_hosts_resolve_beside_the_labs_names(app: str) -> None:
+    """loopback.example is the replica's own loopback (nothing leaves it); myhost, as
+    host-gateway, is its host's br0, whose DNS server answers for the lab's names."""
+    script = "nc -l -p 7777 -e echo hi & sleep 0.5; nc -w 3 loopback.example 7777"
+    assert sh_in(app, "tuned-1", script).stdout.strip() == "hi"
+    bridge = sh_in(app, "h0", "ip -4 -o addr show br0").stdout.split()[3].split("/")[0]
+    asked = sh_in(app, "tuned-1", "nslookup plain myhost").stdout
+    assert f"Address:\t{bridge}:53" in asked, asked
+    plain_address = dl_json("ps", "--name", app)["procs"]
+    address = next(r["address"] for r in plain_address if r["replica"] == "plain-1")
+    assert f"Address: {address}" in asked, "the lab's names still resolve, by its DNS server"
+    control = sh_in(app, "plain-1", "nc -w 3 loopback.example 7777; echo rc=$?", check=False)
+    assert "rc=0" not in control.stdout, "the control: the plain replica has no such name"
+
+
+def test_labels_reach_the_replica(app: str) -> None:
+    found = sh_in(app, "h0", "docker ps -q --filter label=team=networking | wc -l").stdout
+    assert found.strip() == "1"
+
+
+def test_a_stop_sends_the_services_stop_signal(app: str) -> None:
+    dl("stop", "--name", app, "graceful-1")
+    dl("start", "--name", app, "graceful-1")
+    assert sh_in(app, "graceful-1", "cat /data/stopped-by").stdout.strip() == "INT"
+
+
+def test_a_cleared_limit_gives_back_the_services_own(app: str) -> None:
+    """`limit --clear` frees a plain proc to its host's whole, and a replica to what its
+    compose service set (64 MiB), not more."""
+    memory = ("memory/memory.limit_in_bytes", "memory.max")
+    dl("limit", "--name", app, "tuned-1", "--memory", "32m")
+    assert cgroup_value(app, "tuned-1", *memory) == str(32 * 1024**2)
+    dl("limit", "--name", app, "plain-1", "--memory", "32m")
+    dl("limit", "--name", app, "--clear")
+    assert cgroup_value(app, "tuned-1", *memory) == str(64 * 1024**2)
+    assert cgroup_value(app, "plain-1", *memory) not in (str(32 * 1024**2), str(64 * 1024**2))

@@ -368,7 +368,7 @@ x-common: {anything: goes}
         "top-level networks not honoured (dockerlan runs services as procs in its virtual hosts)",
         "service web: placement constraint 'node.role == manager' not honoured",
         "service web: placement constraint 'node.hostname != h1' not honoured",
-        "service web: container_name, deploy.resources, extra_hosts not honoured "
+        "service web: container_name not honoured "
         "(dockerlan runs services as procs in its virtual hosts)",
         "service db: build.cache_from, healthcheck.start_interval not honoured "
         "(dockerlan runs services as procs in its virtual hosts)",
