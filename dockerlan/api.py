@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dockerlan.engine import Engine, ExecResult
-from dockerlan.errors import DockerlanError
+from dockerlan.errors import DockerlanError, PlanError
 from dockerlan.hostside.protocol import MARK_VARIABLE
 from dockerlan.lab.down import DownResult
 from dockerlan.lab.logs import Logs
@@ -73,15 +73,19 @@ class Lab:
         env: Mapping[str, str] | None = None,
         internet_cidr: str | None = None,
         lan_cidr: str | None = None,
-        compose: str | Path | None = None,
+        compose: str | Path | Sequence[str | Path] | None = None,
         machines: str | Sequence[str] | None = None,
         owner: str | None = None,
         engine: Engine | None = None,
         progress: Progress | None = None,
+        profiles: Sequence[str] = (),
+        env_file: str | Path | None = None,
+        strict: bool = False,
     ) -> None:
         """Settings not given keep a running lab's own (or take defaults for a new one);
         given with a lab `file`, they override it (as `up -f FILE --hosts N` does).
-        `compose` names a compose file whose app the lab runs (as `deploy`); `owner`
+        `compose` names a compose file (or several, merged in order) whose app the lab
+        runs (as `deploy`, with its `profiles`, `env_file` and `strict`); `owner`
         labels a new lab with who made it (see labels.OWNER); `machines` spreads the
         hosts over recorded machines (`dockerlan machines`). The name defaults to the
         file's, else dockerlan's default."""
@@ -101,7 +105,7 @@ class Lab:
             machines,
         ).over(base)
         if compose is not None:
-            request = _with_app(request, Path(compose))
+            request = _with_app(request, compose, profiles, env_file, strict)
         if owner is not None:
             request = replace(request, owner=owner)
         request.new_spec()  # a bad setting fails here, before any engine call
@@ -175,21 +179,31 @@ class Lab:
         self._plan = self.result.plan
         return self
 
-    def deploy(self, compose_file: str | Path) -> Lab:
-        """Run a compose app on the lab (made if missing): its replicas become the procs."""
-        self.request = _with_app(self.request, Path(compose_file))
+    def deploy(
+        self,
+        compose_file: str | Path | Sequence[str | Path],
+        *,
+        profiles: Sequence[str] = (),
+        env_file: str | Path | None = None,
+        strict: bool = False,
+    ) -> Lab:
+        """Run a compose app on the lab (made if missing): its replicas become the procs.
+        Several files merge in order; `strict` refuses a file with any warning."""
+        self.request = _with_app(self.request, compose_file, profiles, env_file, strict)
         self.request.new_spec()
         return self.up()
 
-    def down(self) -> DownResult:
-        """Remove everything the lab created; safe to call twice."""
+    def down(self, keep_volumes: bool = False) -> DownResult:
+        """Remove everything the lab created; safe to call twice. With `keep_volumes`, the
+        hosts' storage stays (their engines' volumes: an app's data), for the next `up` or
+        `deploy` of the lab to find; a `down` without it removes it."""
         from dockerlan.lab.down import down
         from dockerlan.lab.where import engine_for
 
         self._plan = None
         if self._engine is None:  # machines that do not answer: the rest is removed
             self._engine = engine_for(self.name, self.request.machines, partial=True)
-        return down(self.engine, self.name)
+        return down(self.engine, self.name, keep_volumes)
 
     def __enter__(self) -> Lab:
         try:
@@ -515,7 +529,13 @@ class Lab:
         from dockerlan.lab.status import require_lab
 
         engine = self._reader()
-        return ping_matrix(engine, require_lab(engine, self.name, deep=False))
+        state = require_lab(engine, self.name, deep=False, current=True)
+        apart = set()
+        if state.spec is not None and state.spec.app is not None:
+            from dockerlan.plan.networks import separated_procs
+
+            apart = separated_procs(plan_lab(state.spec))
+        return ping_matrix(engine, state, apart)
 
     def ps(self) -> Listing:
         """Each proc with the app's service and replica it runs, its state and health, and
@@ -864,8 +884,26 @@ def owners(engine: Engine | None = None) -> dict[str, str]:
     return {n.labels[labels.LAB]: n.labels[labels.OWNER] for n in found}
 
 
-def _with_app(request: LabRequest, path: Path) -> LabRequest:
+def _with_app(
+    request: LabRequest,
+    files: str | Path | Sequence[str | Path],
+    profiles: Sequence[str] = (),
+    env_file: str | Path | None = None,
+    strict: bool = False,
+) -> LabRequest:
     from dockerlan.plan import compose
 
-    found = compose.read(path, request.name)
+    paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
+    if not paths:
+        raise PlanError("no compose file given")
+    env = Path(env_file) if env_file is not None else None
+    found = compose.read(paths, request.name, profiles, env)
+    if strict and found.warnings:
+        more = len(found.warnings) - 1
+        hint = f"and {more} more warnings" if more > 1 else "and 1 more warning" if more else ""
+        raise PlanError(
+            f"--strict: {found.warnings[0]}",
+            hint=f"{hint + '; ' if hint else ''}without --strict, warnings are printed and "
+            "the app deploys",
+        )
     return replace(request, app=found.app, warnings=found.warnings)

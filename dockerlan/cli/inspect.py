@@ -27,6 +27,8 @@ def ping_matrix(name: NameOption = None, as_json: JsonOption = False) -> None:
         out.print(render.matrix_table(matrix, out.width))
         colour = "green" if matrix.failed == 0 and not matrix.down else "red"
         extra = f", {matrix.retried} after a retry" if matrix.retried else ""
+        if matrix.separated:
+            extra += f"; {matrix.separated} kept apart by the app's networks, as planned"
         err.print(f"[{colour}]{matrix.ok}/{len(matrix.pairs)} pairs answered{extra}[/]")
     for line in matrix.unreachable:
         err.print(f"[red]{escape(line)}[/]", highlight=False)

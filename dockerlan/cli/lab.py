@@ -108,8 +108,14 @@ def up(
 
 @user_errors
 def deploy(
-    compose_file: Annotated[
-        Path, typer.Option("--file", "-f", help="The compose file of the application.")
+    compose_files: Annotated[
+        list[Path],
+        typer.Option(
+            "--file",
+            "-f",
+            help="The compose file of the application; several are merged in order, "
+            "as compose merges them.",
+        ),
     ],
     name: Annotated[
         str | None,
@@ -129,6 +135,22 @@ def deploy(
     ] = None,
     mode: Annotated[str | None, typer.Option(help="routed or overlay (new labs: routed).")] = None,
     machines: MachinesOption = None,
+    profiles: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            help="Also run the services of this profile (again for more; default: "
+            "COMPOSE_PROFILES).",
+        ),
+    ] = None,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(help="The variables' file, instead of the .env beside the first file."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(help="Refuse a file that dockerlan cannot run exactly as written."),
+    ] = False,
     quiet: QuietOption = False,
     timings: Annotated[bool, typer.Option(help="Print how long each phase took.")] = False,
 ) -> None:
@@ -142,7 +164,10 @@ def deploy(
     phases = Phases(err, quiet=quiet)
     lab = Lab(
         name,
-        compose=compose_file,
+        compose=compose_files,
+        profiles=profiles or (),
+        env_file=env_file,
+        strict=strict,
         hosts=hosts,
         internet_cidr=internet_cidr,
         lan_cidr=lan_cidr,
@@ -214,6 +239,13 @@ def down(
     all_labs: Annotated[
         bool, typer.Option("--all", help="Remove every lab on this engine.")
     ] = False,
+    keep_volumes: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the hosts' storage (an app's volumes) for the next deploy of the lab; "
+            "a down without it removes it."
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Remove everything a lab created (found by its labels); safe to run twice."""
@@ -228,7 +260,7 @@ def down(
     else:
         chosen = [lab_name(name)]
     for lab in chosen:
-        removed = Lab(lab).down()
+        removed = Lab(lab).down(keep_volumes)
         if quiet:
             continue
         if removed.removed_anything:
@@ -237,6 +269,11 @@ def down(
                 f"[green]✓[/] lab {lab}: removed {removed.containers} containers, "
                 f"{removed.networks} networks, {removed.volumes} volumes{images}"
             )
+            if removed.kept:
+                err.print(
+                    f"  kept {removed.kept} hosts' storage with their volumes: the next deploy "
+                    f"of {lab} finds them; `dockerlan down --name {lab}` removes them"
+                )
         else:
             err.print(f"lab {lab}: nothing to remove")
     if silent:

@@ -202,6 +202,9 @@ def matrix_table(matrix: Matrix, width: int) -> Table:
             pair = by_pair.get((src, dst))
             if src == dst:
                 cells.append("[dim]·[/]")
+            elif pair is not None and pair.separated:
+                # kept apart by the app's networks: a dash as planned, red if it answered
+                cells.append("[dim]–[/]" if not pair.ok else "[bold red]![/]")
             elif pair is None or not pair.ok:
                 cells.append("[bold red]✗[/]")
             else:
@@ -221,10 +224,11 @@ def _host_matrix(matrix: Matrix) -> Table:
     for pair in matrix.pairs:
         key = (host_of[pair.src], host_of[pair.dst])
         tally = counts.setdefault(key, [0, 0])
-        tally[0] += pair.ok
+        tally[0] += pair.as_planned  # answered; or, kept apart by the app's networks, refused
         tally[1] += 1
     hosts = [host for host, _ in matrix.hosts]
-    table = Table(title="ping matrix by host (answered/pairs)", title_justify="left")
+    counted = "as planned" if any(p.separated for p in matrix.pairs) else "answered"
+    table = Table(title=f"ping matrix by host ({counted}/pairs)", title_justify="left")
     table.add_column("", style="bold")
     for name in hosts:
         table.add_column(name, justify="right")

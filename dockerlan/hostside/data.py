@@ -27,6 +27,7 @@ from dockerlan.hostside.protocol import (
     HOSTS_FILE,
     IMAGES_FILE,
     IMPAIR_FILE,
+    ISOLATION_FILE,
     LAN_REQUEST,
     LIMIT_LINES_FILE,
     LIMITS_FILE,
@@ -41,7 +42,7 @@ from dockerlan.hostside.protocol import (
     SHAPES_FILE,
     WAVE_FILE,
 )
-from dockerlan.plan import dns, impair, publishing
+from dockerlan.plan import dns, impair, networks, publishing
 from dockerlan.plan.app import App
 from dockerlan.plan.dns import DnsFault
 from dockerlan.plan.layout import (
@@ -88,6 +89,7 @@ def host_files(
         WAVE_FILE: "0\n",  # later waves are started by lab/waves.py
         CUTS_FILE: "[]\n",  # `up` heals: the lab as planned (lab/partition.py cuts it)
         DROPS_FILE: "",
+        ISOLATION_FILE: networks.isolation_lines(plan, host),
         PORTS_FILE: "".join(f.line() for f in publishing.forwards(plan, host)),
         # ... and sets the lab file's impairments alone (lab/impairments.py sets others)
         IMPAIR_FILE: impair.to_json(list(plan.spec.impairments)) + "\n",

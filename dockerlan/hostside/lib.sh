@@ -18,9 +18,11 @@ NAMES_FILE=$SETUP_DIR/names
 WAVE_FILE=$SETUP_DIR/wave
 CUTS_FILE=$SETUP_DIR/cuts.json
 DROPS_FILE=$SETUP_DIR/drops
+ISOLATION_FILE=$SETUP_DIR/isolation
 CUTS_MARK=/run/dockerlan/cuts-applied
 PORTS_FILE=$SETUP_DIR/ports
 PORTS_MARK=/run/dockerlan/ports-applied
+WATCHER_PID=/run/dockerlan/watcher.pid
 IMPAIR_FILE=$SETUP_DIR/impairments.json
 SHAPES_FILE=$SETUP_DIR/shapes
 SHAPES_MARK=/run/dockerlan/shapes-applied
@@ -457,8 +459,15 @@ namespaces() {
     echo "- self"
 }
 
+# namespaces_of [PROC]: the namespaces (above), or PROC's alone.
+namespaces_of() {
+    if [ -z "${1:-}" ]; then namespaces; else namespaces | awk -v only="$1" '$1 == only'; fi
+}
+
 # The drops of the lab's cuts (DROPS_FILE: "NAME ADDRESS WAY" lines, NAME a proc
-# or - for the host itself), each in its own network namespace: a chain
+# or - for the host itself), and those that keep apart an app's services that
+# share no network (ISOLATION_FILE, the same lines), each in its own network
+# namespace: a chain
 # DOCKERLAN-CUTS, jumped to from INPUT and OUTPUT, drops packets to and from
 # each address (WAY both), or only those sent to it (WAY to: a one-way cut);
 # where nothing is to be dropped the chain is emptied (healed).
@@ -480,16 +489,17 @@ CUT_RULES='$1 == n {
     print c "-d " $2 " -j DROP"
 }'
 
+# apply_cuts [PROC]: every namespace's drops, or PROC's alone.
 apply_cuts() {
     local inventory name pid chain
-    [ -s "$DROPS_FILE" ] || [ -f "$CUTS_MARK" ] || return 0
+    [ -s "$DROPS_FILE" ] || [ -s "$ISOLATION_FILE" ] || [ -f "$CUTS_MARK" ] || return 0
     inventory=$(mktemp)
-    namespaces >"$inventory"
+    namespaces_of "${1:-}" >"$inventory"
     while read -r name pid; do
         {
             echo "*filter"
             echo ":DOCKERLAN-CUTS - [0:0]"
-            awk -v n="$name" "$CUT_RULES" "$DROPS_FILE"
+            cat "$DROPS_FILE" "$ISOLATION_FILE" 2>/dev/null | awk -v n="$name" "$CUT_RULES"
             echo "COMMIT"
         } | in_netns "$pid" iptables-restore --noflush || fail "cannot apply the cuts to $name"
         for chain in INPUT OUTPUT; do
@@ -499,7 +509,7 @@ apply_cuts() {
         done
     done <"$inventory"
     rm -f "$inventory"
-    if [ -s "$DROPS_FILE" ]; then touch "$CUTS_MARK"; else rm -f "$CUTS_MARK"; fi
+    if [ -s "$DROPS_FILE" ] || [ -s "$ISOLATION_FILE" ]; then touch "$CUTS_MARK"; else rm -f "$CUTS_MARK"; fi
 }
 
 # apply_ports: the app's published ports (PORTS_FILE: "PROTO PORT ADDRESS
@@ -644,11 +654,12 @@ netem_available() {
 # (all of them for "*"), the rest unshaped; loss by iptables' statistic
 # match in a chain DOCKERLAN-LOSS on the way out of eth0. What was set
 # before goes first; a host where nothing was ever set skips it all.
+# apply_impairments [PROC]: every namespace's links as SHAPES_FILE says, or PROC's.
 apply_impairments() {
     local inventory name pid
     [ -s "$SHAPES_FILE" ] || [ -f "$SHAPES_MARK" ] || return 0
     inventory=$(mktemp)
-    namespaces >"$inventory"
+    namespaces_of "${1:-}" >"$inventory"
     while read -r name pid; do
         impair_netns "$name" "$pid" || fail "cannot impair the link of $name"
     done <"$inventory"
@@ -759,9 +770,40 @@ setup() {
     link_procs
     apply_cuts
     apply_impairments
+    start_watcher
     say step links
     mark_state ready
     say "done"
+}
+
+# start_watcher: the watch (below) of this host's engine, once per boot. It
+# gets none of setup's descriptors: fd 9 holds the setup lock.
+start_watcher() {
+    local pid
+    pid=$(cat "$WATCHER_PID" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && return 0
+    (dockerlan-host watch </dev/null >/dev/null 2>&1 8>&- 9>&- &)
+}
+
+# watch: for as long as the host runs, a proc its engine starts again (its
+# restart policy, `dockerlan start`) gets its drops and impairments anew: a
+# container's network namespace is made anew at each start, without them.
+# One event a line from the engine's API; each is handled under the setup lock.
+watch_procs() {
+    local name
+    echo $$ >"$WATCHER_PID"
+    TOKEN=watch
+    exec 8>/dev/null
+    curl -sN --unix-socket "$DOCKER_SOCK" -G "http://inner/events" --data-urlencode \
+        "filters={\"type\":[\"container\"],\"event\":[\"start\"],\"label\":[\"$PROC_LABEL\"]}" |
+        while read -r event; do
+            name=$(printf '%s\n' "$event" | grep -o '"name":"[^"]*"' | head -n 1 | cut -d'"' -f4)
+            [ -n "$name" ] || continue
+            (
+                flock 9
+                apply_cuts "$name"
+                apply_impairments "$name"
+            ) 9>/run/dockerlan-setup.lock
+        done
 }
 
 # ---- readers ----------------------------------------------------------------------

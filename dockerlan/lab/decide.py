@@ -45,7 +45,7 @@ class Decision:
 
 def decide(plan: LabPlan, snapshot: Snapshot) -> Decision:
     """Raises Refused for a change that needs a new lab, or leftovers of a crashed one."""
-    if snapshot.spec is None and (snapshot.containers or snapshot.volumes):
+    if snapshot.spec is None and (snapshot.containers or leftover_volumes(snapshot)):
         raise Refused(
             f"lab {snapshot.lab!r} has leftovers of an earlier run",
             hint=f"remove them with `dockerlan down --name {snapshot.lab}`",
@@ -71,6 +71,15 @@ def decide(plan: LabPlan, snapshot: Snapshot) -> Decision:
             h.name for h in plan.hosts if h.name in existing and existing[h.name].running
         ),
     )
+
+
+def leftover_volumes(snapshot: Snapshot) -> list[str]:
+    """The lab's volumes that no lab holds: all of them, but the hosts' storage that
+    `down --keep-volumes` kept on purpose (with its mark)."""
+    roles = {v.name: v.labels.get(labels.ROLE) for v in snapshot.volumes}
+    if labels.ROLE_KEPT not in roles.values():
+        return list(roles)
+    return [n for n, role in roles.items() if role not in (labels.ROLE_KEPT, labels.ROLE_STORAGE)]
 
 
 def refuse_fixed_changes(running: LabSpec, wanted: LabSpec) -> None:

@@ -31,15 +31,23 @@ class Pair:
     ok: bool
     rtt_ms: float | None
     retried: bool = False
+    separated: bool = False
+    """Their services share no network: the pair must not answer (plan/networks.py)."""
+
+    @property
+    def as_planned(self) -> bool:
+        """Answered, or, for a separated pair, refused."""
+        return self.ok != self.separated
 
     def to_json(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "src": self.src,
             "dst": self.dst,
             "ok": self.ok,
             "rtt_ms": self.rtt_ms,
             "retried": self.retried,
         }
+        return found | ({"separated": True} if self.separated else {})
 
 
 @dataclass(frozen=True)
@@ -59,11 +67,18 @@ class Matrix:
 
     @property
     def ok(self) -> int:
+        """Pairs that answered."""
         return sum(p.ok for p in self.pairs)
 
     @property
+    def separated(self) -> int:
+        """Pairs kept apart by the app's networks, as planned."""
+        return sum(p.separated and not p.ok for p in self.pairs)
+
+    @property
     def failed(self) -> int:
-        return len(self.pairs) - self.ok
+        """Pairs not as planned: silent, or answering though their services share no network."""
+        return len(self.failures)
 
     @property
     def retried(self) -> int:
@@ -71,7 +86,7 @@ class Matrix:
 
     @property
     def failures(self) -> list[Pair]:
-        return [p for p in self.pairs if not p.ok]
+        return [p for p in self.pairs if not p.as_planned]
 
     @property
     def all_ok(self) -> bool:
@@ -89,6 +104,10 @@ class Matrix:
             shown = ", ".join(f"{p.src}->{p.dst}" for p in self.failures[:20])
             more = f" and {len(self.failures) - 20} more" if len(self.failures) > 20 else ""
             problems.append(f"{len(self.failures)}/{len(self.pairs)} pairs failed: {shown}{more}")
+            if wrong := [p for p in self.failures if p.separated]:
+                problems.append(
+                    f"{len(wrong)} of them answered though the app's networks separate them"
+                )
         problems.extend(self.unreachable)
         if self.down:
             problems.append(f"down: {', '.join(self.down)}")
@@ -100,17 +119,23 @@ class Matrix:
             "pairs": [p.to_json() for p in self.pairs],
             "ok": self.ok,
             "failed": self.failed,
+            "separated": self.separated,
             "down": list(self.down),
             "unreachable_machines": list(self.unreachable),
         }
 
 
-def ping_matrix(engine: Engine, state: LabState) -> Matrix:
+def ping_matrix(
+    engine: Engine, state: LabState, separated: set[tuple[str, str]] | None = None
+) -> Matrix:
     """Every ordered pair of the lab's procs, in proc order, with its outcome.
 
     Procs of a host that is down, or that did not report them, are its
-    planned ones: they count as pairs that failed, and as down.
+    planned ones: they count as pairs that failed, and as down. `separated`
+    pairs (an app's services that share no network) must not answer; they are
+    not asked again.
     """
+    separated = separated or set()
     running = [h for h in state.hosts if h.state == "running"]
     answers = each(lambda h: _run(engine, h, "sweep"), running)
     swept = {h.name: found for h, found in zip(running, answers, strict=True)}
@@ -127,7 +152,7 @@ def ping_matrix(engine: Engine, state: LabState) -> Matrix:
         (src, dst)
         for src in sources
         for dst in name_of.values()
-        if dst != src and not _answered(first.get((src, dst)))
+        if dst != src and not _answered(first.get((src, dst))) and (src, dst) not in separated
     }
     second = _retry(engine, failed, sources, name_of) if failed else {}
     pairs = []
@@ -139,7 +164,8 @@ def ping_matrix(engine: Engine, state: LabState) -> Matrix:
             rtts = (second if retried else first).get((src.name, dst.name), [])
             answered = [r for r in rtts if r is not None]
             best = round(min(answered), 3) if answered else None
-            pairs.append(Pair(src.name, dst.name, bool(answered), best, retried))
+            apart = (src.name, dst.name) in separated
+            pairs.append(Pair(src.name, dst.name, bool(answered), best, retried, apart))
     down = [f"{h.name} ({h.state})" for h in state.hosts if h.state != "running"]
     down += [f"{p.name} ({p.state})" for p in everyone if p.state != "running"]
     return Matrix(

@@ -131,6 +131,8 @@ def _up(engine: Engine, request: LabRequest, progress: Progress) -> UpResult:
             apply.owner = request.owner
             apply.make_internet()
         changed = apply.run()
+        for mark in [v for v in snapshot.volumes if v.labels.get(labels.ROLE) == labels.ROLE_KEPT]:
+            engine.remove_volume(mark.name)  # the kept storage is the lab's again
     except BaseException as failure:
         if ledger:
             with progress.phase(f"Removing what this run created of lab {request.name}"):

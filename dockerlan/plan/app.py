@@ -24,6 +24,7 @@ from dockerlan.plan.ports import Port
 from dockerlan.plan.workload import Workload
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+DEFAULT_NETWORK = "default"
 STARTED = "service_started"
 HEALTHY = "service_healthy"
 CONDITIONS = (STARTED, HEALTHY)
@@ -56,6 +57,10 @@ class Service:
     in the workload), to deliver into the hosts."""
     ports: tuple[Port, ...] = ()
     """What it publishes (plan/ports.py): each replica at its host's address."""
+    networks: tuple[str, ...] = (DEFAULT_NETWORK,)
+    """The compose networks it is on: a service reaches only those that share one."""
+    aliases: tuple[str, ...] = ()
+    """More names of its replicas, from its networks' aliases."""
 
     def replica_name(self, number: int) -> str:
         return f"{self.name}-{number}"
@@ -83,6 +88,16 @@ class App:
     def copies(self) -> dict[str, Copy]:
         """Digest -> copy, of every service read from a file in this run."""
         return {c.digest: c for s in self.services for c in s.copies}
+
+    def separated(self) -> set[tuple[str, str]]:
+        """(service, service) pairs, both ways, that share no network: they must not reach
+        each other (compose's networks)."""
+        return {
+            (a.name, b.name)
+            for a in self.services
+            for b in self.services
+            if a.name != b.name and not set(a.networks) & set(b.networks)
+        }
 
     def publishes_on_machine(self) -> bool:
         """Whether a port of this machine is published: the lab's publisher then takes an
@@ -125,6 +140,8 @@ class App:
                     "hosts": list(s.hosts),
                     "depends_on": [list(d) for d in s.depends_on],
                     **({"ports": [p.to_data() for p in s.ports]} if s.ports else {}),
+                    **({"networks": list(s.networks)} if s.networks != (DEFAULT_NETWORK,) else {}),
+                    **({"aliases": list(s.aliases)} if s.aliases else {}),
                 }
                 for s in self.services
             ],
@@ -144,6 +161,8 @@ class App:
                     hosts=tuple(int(h) for h in s["hosts"]),
                     depends_on=tuple((d[0], d[1]) for d in s["depends_on"]),
                     ports=tuple(Port.from_data(p) for p in s.get("ports", ())),
+                    networks=tuple(s.get("networks", (DEFAULT_NETWORK,))),
+                    aliases=tuple(s.get("aliases", ())),
                 )
                 for s in services
             ),

@@ -13,14 +13,15 @@ the keys dockerlan honours made into the model:
     stdin_open, tmpfs, restart (or deploy.restart_policy), cap_add (up to
     what a host holds), cap_drop, sysctls, read_only, shm_size, init, ulimits,
     stop_signal, stop_grace_period, labels, mem_limit, cpus, pids_limit and
-    deploy.resources.limits, extra_hosts (plan/compose_process.py),
+    deploy.resources.limits, extra_hosts (plan/compose_process.py), networks
+    with aliases (plan/compose_networks.py),
     volumes, configs and secrets (plan/compose_mounts.py), ports
     (plan/compose_ports.py), and placement:
     deploy.placement.constraints such as `node.hostname == h1`, or
     `x-dockerlan: {hosts: [h0, h2]}`.
 
 `expose` needs nothing: every port of a proc is reachable from the whole lab.
-Any other key (networks, ...) is accepted and named in a
+Any other key is accepted and named in a
 warning: the application deploys without it. A mistake is refused in one line
 naming the file, the line, the key path and what was expected.
 """
@@ -31,7 +32,7 @@ import functools
 import os
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ from typing import Any
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import HEALTHY, SERVICE_NAME, STARTED, App, Build, Service
 from dockerlan.plan.capabilities import HOST_CAPABILITIES, capability
+from dockerlan.plan.compose_files import combined, finished
 from dockerlan.plan.compose_mounts import MountReader
+from dockerlan.plan.compose_networks import declared_networks, service_networks
 from dockerlan.plan.compose_ports import read_ports
 from dockerlan.plan.compose_process import process_options
 from dockerlan.plan.compose_schema import Document, Where, did_you_mean, validate
@@ -60,7 +63,8 @@ HONOURED = frozenset(
     | {"depends_on", "deploy", "scale", "working_dir", "user", "tty", "stdin_open", "expose"}
     | {"tmpfs", "restart", "cap_add", "cap_drop", "sysctls", "read_only", "shm_size", "init"}
     | {"volumes", "configs", "secrets", "ports", "ulimits", "stop_signal", "stop_grace_period"}
-    | {"labels", "mem_limit", "cpus", "pids_limit", "extra_hosts"}
+    | {"labels", "mem_limit", "cpus", "pids_limit", "extra_hosts", "networks"}
+    | {"profiles", "extends"}
 )
 CANNOT = {
     "network_mode": "a replica is on its host's LAN, with an address of its own",
@@ -70,7 +74,7 @@ CANNOT = {
     "devices": "a device of this machine cannot reach a virtual host",
 }
 """Keys that cannot be honoured, and why: each a warning of its own."""
-TOP_LEVEL = ("services", "name", "version", "volumes", "configs", "secrets")
+TOP_LEVEL = ("services", "name", "version", "volumes", "configs", "secrets", "networks")
 BUILD_KEYS = ("context", "dockerfile", "args", "target")
 DOCKERLAN_KEYS = ("hosts",)
 WHY = "dockerlan runs services as procs in its virtual hosts"
@@ -87,12 +91,22 @@ class ComposeApp:
     """One line each: what the file asks that dockerlan does not do."""
 
 
-def read(path: Path, lab: str) -> ComposeApp:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise PlanError(f"cannot read the compose file {path}: {exc.strerror or exc}") from None
-    return parse(text, str(path), lab, path.absolute().parent)
+def read(
+    paths: Path | Sequence[Path],
+    lab: str,
+    profiles: Sequence[str] = (),
+    env_file: Path | None = None,
+) -> ComposeApp:
+    """The application of one compose file, or of several merged in order (`-f a -f b`),
+    with their includes and extends, and the services of the active profiles (none
+    given: those COMPOSE_PROFILES names). Variables come from the environment, else
+    `env_file` (default: the .env beside the first file)."""
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    folder = files[0].absolute().parent
+    variables = Variables(_environment(folder, env_file))
+    active = profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]
+    document = combined(files, variables, active)
+    return _read(document, folder, lab, variables)
 
 
 def parse(text: str, path: str, lab: str, folder: Path) -> ComposeApp:
@@ -105,16 +119,25 @@ def parse(text: str, path: str, lab: str, folder: Path) -> ComposeApp:
     variables = Variables(_environment(folder))
     document = Document.load(text, path, variables)
     validate(document)
+    if isinstance(document.data, dict) and document.data.get("include"):
+        raise document.fail(("include",), "include needs a file: read it with compose.read")
+    return _read(finished(document, variables, folder, ()), folder, lab, variables)
+
+
+def _read(document: Document, folder: Path, lab: str, variables: Variables) -> ComposeApp:
     warnings = [f"variable {n} is not set: it stands for an empty string" for n in variables.unset]
     return _Reader(document, folder, lab, variables.values, warnings).app()
 
 
-def _environment(folder: Path) -> dict[str, str]:
-    """What variables stand for: the environment, else the .env file beside the compose file."""
-    dotenv = folder / ".env"
+def _environment(folder: Path, env_file: Path | None = None) -> dict[str, str]:
+    """What variables stand for: the environment, else the env file (--env-file; by
+    default the .env beside the compose file, which may be missing)."""
+    dotenv = env_file or folder / ".env"
     try:
         lines = env_file_lines(dotenv.read_text())
     except FileNotFoundError:
+        if env_file is not None:
+            raise PlanError(f"no env file {env_file}") from None
         lines = []
     except OSError as exc:
         raise PlanError(f"cannot read {dotenv}: {exc.strerror or exc}") from None
@@ -154,6 +177,7 @@ class _Reader:
             self.warnings.append(f"top-level {', '.join(extra)} not honoured ({WHY})")
         self.mounts = MountReader(self, data, name, self.folder, self.environment)
         self.mounts.declared_volumes()
+        declared_networks(self, data)
         services = {n: self.service(n, spec) for n, spec in data["services"].items()}
         self.warnings += self.mounts.shared_volumes()
         app = App(
@@ -186,6 +210,8 @@ class _Reader:
         self.ignored = []
         build = self.build((*at, "build"), spec["build"]) if "build" in spec else None
         mounts = self.mounts.service(name, spec, self.tmpfs((*at, "tmpfs"), spec.get("tmpfs")))
+        data = self.document.data or {}
+        networks, aliases = service_networks(self, data, (*at, "networks"), spec.get("networks"))
         workload = Workload(
             image=self.image(at, spec.get("image"), build),
             command=self.command((*at, "command"), spec.get("command")) or (),
@@ -216,6 +242,8 @@ class _Reader:
             build,
             tuple(mounts.copies.values()),
             read_ports(self, name, (*at, "ports"), spec.get("ports") or []),
+            networks,
+            aliases,
         )
         harmless: tuple[object, ...] = (False, "false", [], "bridge", "default")
         for key in [k for k in CANNOT if k in spec and spec[k] not in harmless]:

@@ -55,6 +55,8 @@ class Document:
     nodes: dict[Where, tuple[Any, Any]] = field(default_factory=dict)
     """Key path -> (its key's node, or None in a list; its value's node)."""
     _flattened: set[int] = field(default_factory=set)
+    paths: dict[Where, str] = field(default_factory=dict)
+    """Key path -> the file it came from, where files were merged (compose_files.py)."""
 
     @classmethod
     def load(cls, text: str, path: str, variables: Variables | None = None) -> Document:
@@ -82,7 +84,14 @@ class Document:
         return 1
 
     def fail(self, where: Where, expected: str) -> PlanError:
-        return PlanError(f"{self.path}:{self.line(where)}: {dotted(where)}: {expected}")
+        return PlanError(f"{self.source(where)}:{self.line(where)}: {dotted(where)}: {expected}")
+
+    def source(self, where: Where) -> str:
+        """The file the key at `where` (its nearest ancestor) came from."""
+        for end in range(len(where), -1, -1):
+            if found := self.paths.get(where[:end]):
+                return found
+        return self.path
 
     def _convert(
         self, node: Any, where: Where, key: Any, variables: Variables | None, loader: Any

@@ -151,9 +151,16 @@ class LabPlan:
         return rows
 
     def services_table(self) -> list[tuple[IPv4Address, str]]:
-        """Each replica's address under its service's name: the names only DNS answers,
-        since a name with several addresses must resolve to all of them."""
-        return [(p.address, p.replica.service) for p in self.procs if p.replica]
+        """Each replica's address under its service's name and its aliases: the names only
+        DNS answers, since a name with several addresses must resolve to all of them."""
+        app = self.spec.app
+        rows = []
+        for proc in self.procs:
+            if proc.replica is None or app is None:
+                continue
+            rows.append((proc.address, proc.replica.service))
+            rows += [(proc.address, alias) for alias in app.service(proc.replica.service).aliases]
+        return rows
 
 
 def images_volume(spec: LabSpec, machine: str) -> str:

@@ -173,3 +173,35 @@ def test_a_replica_moved_to_a_new_host_gets_the_copy_from_another_host(
     finally:
         dl("down", "--name", lab)
     assert lab_objects(client, lab) == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_down_keep_volumes_keeps_the_data_for_the_next_deploy(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """The data a replica wrote is there again after `down --keep-volumes` and a deploy;
+    a plain `down` then removes all, and the control: after it, the data is gone."""
+    lab = "dlt-volumes-kept"
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(
+        "services:\n  db:\n    image: dockerlan-proc:latest\n"
+        "    command: [sh, -c, 'echo boot >> /data/boots; exec sleep 3600']\n"
+        "    volumes: [data:/data]\nvolumes:\n  data:\n"
+    )
+    try:
+        dl("deploy", "-f", str(path), "--name", lab, "-H", "1")
+        kept = dl("down", "--name", lab, "--keep-volumes")
+        assert "kept 1 hosts' storage" in kept.stderr
+        left = lab_objects(client, lab)
+        assert (left["containers"], left["networks"]) == ([], [])
+        assert sorted(left["volumes"]) == [f"{lab}-h0-docker", f"{lab}-kept"], (
+            "the host's storage alone, and the mark that it was kept on purpose"
+        )
+        dl("deploy", "-f", str(path), "--name", lab, "-H", "1")
+        assert sh_in(lab, "db-1", "cat /data/boots").stdout == "boot\nboot\n"
+        dl("down", "--name", lab)
+        assert lab_objects(client, lab) == {"containers": [], "networks": [], "volumes": []}
+        dl("deploy", "-f", str(path), "--name", lab, "-H", "1")
+        assert sh_in(lab, "db-1", "cat /data/boots").stdout == "boot\n", "the control"
+    finally:
+        dl("down", "--name", lab)
+    assert lab_objects(client, lab) == {"containers": [], "networks": [], "volumes": []}

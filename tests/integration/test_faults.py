@@ -317,9 +317,16 @@ def test_an_interrupted_nemesis_heals_what_it_had_in_force(lab: str) -> None:
         CLI, "nemesis", "--name", lab, "--fault", "partition:one", "--interval", "2s",
         "--duration", "60s", "--seed", "1", "--json",
     ]  # fmt: skip
+
+    # A suite started in the background (`cmd &`) hands its children SIGINT ignored, and
+    # Python then keeps it ignored: the verb gets Ctrl-C's default back, as in a terminal.
+    def as_in_a_terminal() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as run:
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=as_in_a_terminal,
+    ) as run:  # fmt: skip
         assert run.stdout is not None
         started = json.loads(run.stdout.readline())
         assert started["phase"] == "start"

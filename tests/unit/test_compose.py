@@ -365,7 +365,6 @@ x-common: {anything: goes}
 """,
     )
     assert result.warnings == (
-        "top-level networks not honoured (dockerlan runs services as procs in its virtual hosts)",
         "service web: placement constraint 'node.role == manager' not honoured",
         "service web: placement constraint 'node.hostname != h1' not honoured",
         "service web: container_name not honoured "
