@@ -229,7 +229,7 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
         host_config["Mounts"] = [mount_request(plan, proc, m) for m in workload.mounts]
     request: dict[str, object] = {
         "Image": workload.image,
-        "Hostname": proc.replica.name if proc.replica else proc.name,
+        "Hostname": workload.options.hostname or (proc.replica.name if proc.replica else proc.name),
         "Tty": workload.interactive,
         "OpenStdin": workload.interactive,
         "Labels": proc_labels,
@@ -251,6 +251,8 @@ def proc_request(plan: LabPlan, host: HostPlan, proc: ProcPlan) -> dict[str, obj
     options = workload.options
     if options.labels:
         request["Labels"] = {**dict(options.labels), **proc_labels}
+    if options.domainname:
+        request["Domainname"] = options.domainname
     if options.stop_signal:
         request["StopSignal"] = options.stop_signal
     if options.stop_seconds is not None:
@@ -330,6 +332,19 @@ def run_options(options: RunOptions) -> dict[str, object]:
         found["NanoCpus"] = options.nano_cpus
     if options.pids_limit:
         found["PidsLimit"] = options.pids_limit
+    for field, value in (
+        ("GroupAdd", list(options.group_add)),
+        ("CpuShares", options.cpu_shares),
+        ("CpusetCpus", options.cpuset),
+        ("MemoryReservation", options.memory_reservation),
+        ("MemorySwap", options.memory_swap),
+        ("CpuPeriod", options.cpu_period),
+        ("CpuQuota", options.cpu_quota),
+    ):
+        if value:
+            found[field] = value
+    if options.memory_swappiness is not None:
+        found["MemorySwappiness"] = options.memory_swappiness
     return found
 
 

@@ -64,14 +64,47 @@ HONOURED = frozenset(
     | {"tmpfs", "restart", "cap_add", "cap_drop", "sysctls", "read_only", "shm_size", "init"}
     | {"volumes", "configs", "secrets", "ports", "ulimits", "stop_signal", "stop_grace_period"}
     | {"labels", "mem_limit", "cpus", "pids_limit", "extra_hosts", "networks"}
-    | {"profiles", "extends"}
+    | {"profiles", "extends", "hostname", "domainname", "group_add", "cpu_shares", "cpuset"}
+    | {"mem_reservation", "memswap_limit", "links", "pull_policy", "cpu_period", "cpu_quota"}
+    | {"mem_swappiness", "attach"}
 )
 CANNOT = {
     "network_mode": "a replica is on its host's LAN, with an address of its own",
     "pid": "a replica cannot see its host's or another's processes",
     "ipc": "a replica shares no memory with its host or another",
+    "uts": "a replica has a host name of its own",
+    "userns_mode": "a replica's users are its host engine's",
     "privileged": "a virtual host holds only some powers, so it has no more to give",
     "devices": "a device of this machine cannot reach a virtual host",
+    "device_cgroup_rules": "a device of this machine cannot reach a virtual host",
+    "gpus": "a device of this machine cannot reach a virtual host",
+    "security_opt": "a replica runs under its host engine's defaults; a host grants no other",
+    "oom_score_adj": "a virtual host may not lower a process's OOM score",
+    "oom_kill_disable": "a virtual host may not spare its processes from the OOM killer",
+    "dns": "a replica asks its host's DNS server, which knows the lab's names",
+    "dns_search": "a replica asks its host's DNS server, which knows the lab's names",
+    "dns_opt": "a replica asks its host's DNS server, which knows the lab's names",
+    "logging": "dockerlan reads a replica's logs from its engine's own log files",
+    "container_name": "the lab names a replica's container (p0, p1, ...); its own name "
+    "(web-1) resolves",
+    "platform": "a host runs images of this machine's platform",
+    "runtime": "a host's engine has runc alone",
+    "isolation": "a host's engine has runc alone",
+    "cgroup": "a replica's cgroups nest under its host's",
+    "cgroup_parent": "a replica's cgroups nest under its host's",
+    "storage_opt": "a host's engine keeps its storage as it is",
+    "blkio_config": "a host's engine has no block devices of its own",
+    "volumes_from": "replicas on separate hosts cannot share a container's volumes",
+    "credential_spec": "it is for Windows containers",
+    "cpu_count": "it is for Windows containers",
+    "cpu_percent": "it is for Windows containers",
+    "cpu_rt_period": "real-time scheduling needs a power a virtual host does not have",
+    "cpu_rt_runtime": "real-time scheduling needs a power a virtual host does not have",
+    "develop": "dockerlan copies the project's files at each deploy, not as they change",
+    "models": "a virtual host runs no AI models of this machine's",
+    "provider": "a virtual host runs containers only",
+    "use_api_socket": "a replica gets no engine's socket",
+    "external_links": "nothing outside the lab is reachable from it",
 }
 """Keys that cannot be honoured, and why: each a warning of its own."""
 TOP_LEVEL = ("services", "name", "version", "volumes", "configs", "secrets", "networks")
@@ -179,6 +212,7 @@ class _Reader:
         self.mounts.declared_volumes()
         declared_networks(self, data)
         services = {n: self.service(n, spec) for n, spec in data["services"].items()}
+        services = self.linked(data["services"], services)
         self.warnings += self.mounts.shared_volumes()
         app = App(
             name,
@@ -192,6 +226,25 @@ class _Reader:
         except PlanError as exc:
             raise PlanError(f"{self.document.path}: {exc.message}") from None
         return ComposeApp(app, tuple(self.warnings))
+
+    def linked(self, specs: Mapping[str, Any], services: dict[str, Service]) -> dict[str, Service]:
+        """`links`: every service's name resolves already; a link's alias (`db:database`)
+        becomes an alias of the service it names, in the whole lab."""
+        aliases: dict[str, list[str]] = {}
+        for name, spec in specs.items():
+            for i, link in enumerate(spec.get("links") or []):
+                target, _, alias = str(link).partition(":")
+                if target not in services:
+                    guess = did_you_mean(target, services)
+                    raise self.fail(
+                        ("services", name, "links", i), f"{target} is not a service{guess}"
+                    )
+                if alias and alias != target:
+                    aliases.setdefault(target, []).append(alias)
+        return {
+            n: replace(s, aliases=tuple(dict.fromkeys((*s.aliases, *aliases.get(n, ())))))
+            for n, s in services.items()
+        }
 
     def fail(self, where: Where, expected: str) -> PlanError:
         return self.document.fail(where, expected)
@@ -245,6 +298,11 @@ class _Reader:
             networks,
             aliases,
         )
+        if str(spec.get("pull_policy", "missing")).split(":")[0] in ("always", "daily", "weekly"):
+            self.warnings.append(
+                f"service {name}: pull_policy {spec['pull_policy']} not honoured (images come "
+                "from this machine's engine, never from a registry)"
+            )
         harmless: tuple[object, ...] = (False, "false", [], "bridge", "default")
         for key in [k for k in CANNOT if k in spec and spec[k] not in harmless]:
             self.warnings.append(f"service {name}: {key} not honoured ({CANNOT[key]})")

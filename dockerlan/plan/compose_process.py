@@ -8,12 +8,15 @@
                        which win where both are given (warned)
     extra_hosts        ["gateway:10.0.0.1"], {gateway: 10.0.0.1}; host-gateway is the
                        replica's host (its br0)
+    hostname, domainname, group_add, cpu_shares, cpuset, cpu_period, cpu_quota,
+    mem_reservation, memswap_limit, mem_swappiness   as the engine takes them
 
 Reservations are warned about: a virtual host reserves nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -36,6 +39,21 @@ def process_options(reader: Reading, at: Where, spec: Mapping[str, Any]) -> dict
         "extra_hosts": extra_hosts(reader, (*at, "extra_hosts"), spec.get("extra_hosts") or []),
         **resources(reader, at, spec),
     }
+    for key, field, read in (
+        ("hostname", "hostname", as_text),
+        ("domainname", "domainname", as_text),
+        ("cpuset", "cpuset", as_text),
+        ("cpu_shares", "cpu_shares", as_whole),
+        ("mem_reservation", "memory_reservation", as_bytes),
+        ("memswap_limit", "memory_swap", _swap),
+        ("cpu_period", "cpu_period", _microseconds),
+        ("cpu_quota", "cpu_quota", _microseconds),
+        ("mem_swappiness", "memory_swappiness", functools.partial(as_whole, least=0)),
+    ):
+        if key in spec:
+            found[field] = reader.checked((*at, key), read, spec[key])
+    if "group_add" in spec:
+        found["group_add"] = tuple(as_text(g) for g in spec["group_add"])
     if "stop_signal" in spec:
         signal = as_text(spec["stop_signal"])
         if not _SIGNAL.fullmatch(signal):
@@ -148,6 +166,18 @@ def _pids(value: object) -> int:
     if str(value).strip() == "-1":
         return 0
     return as_whole(value)
+
+
+def _microseconds(value: object) -> int:
+    """A number of microseconds, or a duration (100ms)."""
+    if isinstance(value, int) or str(value).strip().isdigit():
+        return as_whole(value)
+    return duration_ns(str(value)) // 1000
+
+
+def _swap(value: object) -> int:
+    """-1 for no limit on swap, as compose has it; else a size."""
+    return -1 if str(value).strip() == "-1" else as_bytes(value)
 
 
 def _pair(item: Any) -> tuple[str, str | None]:

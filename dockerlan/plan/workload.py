@@ -78,6 +78,19 @@ class RunOptions:
     pids_limit: int = 0
     extra_hosts: tuple[tuple[str, str], ...] = ()
     """(name, address) lines of its /etc/hosts; "host-gateway" is its host's br0."""
+    hostname: str = ""
+    """Its own host name; empty: the replica's name (web-1)."""
+    domainname: str = ""
+    group_add: tuple[str, ...] = ()
+    cpu_shares: int = 0
+    cpuset: str = ""
+    memory_reservation: int = 0
+    memory_swap: int = 0
+    """-1: no limit on swap; 0: the engine's default."""
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    """Both in microseconds (cpus is the simpler way)."""
+    memory_swappiness: int | None = None
 
     def to_data(self) -> dict[str, object]:
         """Only what differs from the defaults, so that a plain proc's data stays as it was."""
@@ -111,6 +124,18 @@ class RunOptions:
             nano_cpus=int(data.get("nano_cpus", 0)),
             pids_limit=int(data.get("pids_limit", 0)),
             extra_hosts=tuple((str(n), str(a)) for n, a in data.get("extra_hosts", ())),
+            hostname=str(data.get("hostname", "")),
+            domainname=str(data.get("domainname", "")),
+            group_add=tuple(map(str, data.get("group_add", ()))),
+            cpu_shares=int(data.get("cpu_shares", 0)),
+            cpuset=str(data.get("cpuset", "")),
+            memory_reservation=int(data.get("memory_reservation", 0)),
+            memory_swap=int(data.get("memory_swap", 0)),
+            cpu_period=int(data.get("cpu_period", 0)),
+            cpu_quota=int(data.get("cpu_quota", 0)),
+            memory_swappiness=(
+                None if data.get("memory_swappiness") is None else int(data["memory_swappiness"])
+            ),
         )
 
 

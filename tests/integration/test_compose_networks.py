@@ -21,7 +21,7 @@ LAB = "dlt-networks"
 # engine starts it again (on-failure) in a new network namespace; then it serves.
 CRASH_ONCE = (
     "if [ -f /crashed-once ]; then exec nc -ll -p 5432 -e echo db; fi; "
-    "touch /crashed-once; sleep 6; exit 3"
+    "touch /crashed-once; sleep 4; exit 3"
 )
 
 COMPOSE = f"""\
@@ -72,8 +72,9 @@ def restart_count(app: str) -> str:
 
 
 def ask(app: str, source: str, name: str, port: int) -> str:
-    """What the service answers over TCP, or the failure (with nc's exit code)."""
-    run = sh_in(app, source, f"nc -w 2 {name} {port} </dev/null 2>&1; echo rc=$?", check=False)
+    """What the service answers over TCP, or the failure (with nc's exit code): a second
+    is plenty on one machine, and a dropped connection waits all of it."""
+    run = sh_in(app, source, f"nc -w 1 {name} {port} </dev/null 2>&1; echo rc=$?", check=False)
     return run.stdout.strip()
 
 

@@ -46,6 +46,12 @@ services:
     deploy: {{resources: {{limits: {{cpus: "0.5", pids: 100}}}}}}
     labels: {{team: networking}}
     extra_hosts: ["loopback.example:127.0.0.1", "myhost:host-gateway"]
+    group_add: ["4321"]
+    cpu_shares: 512
+    mem_reservation: 32m
+    hostname: tuned-host
+    domainname: example.test
+    links: ["plain:backend"]
   graceful:
     image: dockerlan-proc:latest
     command: [sh, -c, "{SAY_SIGNAL}"]
@@ -206,3 +212,26 @@ def test_a_cleared_limit_gives_back_the_services_own(app: str) -> None:
     dl("limit", "--name", app, "--clear")
     assert cgroup_value(app, "tuned-1", *memory) == str(64 * 1024**2)
     assert cgroup_value(app, "plain-1", *memory) not in (str(32 * 1024**2), str(64 * 1024**2))
+
+
+def test_the_engines_own_keys_take_effect(app: str) -> None:
+    tuned, plain = in_both(app, "id -G")
+    assert "4321" in tuned.split() and "4321" not in plain.split(), (tuned, plain)
+    assert sh_in(
+        app, "tuned-1", "hostname; dnsdomainname 2>/dev/null || hostname -d"
+    ).stdout.split()[:2] == [
+        "tuned-host",
+        "example.test",
+    ]
+    shares = cgroup_value(app, "tuned-1", "cpu/cpu.shares", "cpu.weight")
+    assert shares in ("512", "20"), "512 shares (cgroup v2 maps them to weight 20)"
+    soft = cgroup_value(app, "tuned-1", "memory/memory.soft_limit_in_bytes", "memory.low")
+    assert soft == str(32 * 1024**2)
+
+
+def test_a_links_alias_names_its_service(app: str) -> None:
+    plain = next(
+        r["address"] for r in dl_json("ps", "--name", app)["procs"] if r["replica"] == "plain-1"
+    )
+    asked = sh_in(app, "tuned-1", "nslookup backend").stdout
+    assert f"Address: {plain}" in asked, asked

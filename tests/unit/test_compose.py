@@ -367,8 +367,8 @@ x-common: {anything: goes}
     assert result.warnings == (
         "service web: placement constraint 'node.role == manager' not honoured",
         "service web: placement constraint 'node.hostname != h1' not honoured",
-        "service web: container_name not honoured "
-        "(dockerlan runs services as procs in its virtual hosts)",
+        "service web: container_name not honoured (the lab names a replica's container "
+        "(p0, p1, ...); its own name (web-1) resolves)",
         "service db: build.cache_from, healthcheck.start_interval not honoured "
         "(dockerlan runs services as procs in its virtual hosts)",
         "service db: depends_on condition service_completed_successfully not honoured: "

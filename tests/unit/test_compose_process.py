@@ -125,3 +125,38 @@ def test_what_cannot_be_is_warned_about_with_its_reason() -> None:
         "service web: devices not honoured (a device of this machine cannot reach a virtual host)",
     )
     assert result.app.service("web").workload.options.memory_bytes == 256 * 1024**2
+
+
+def test_the_engines_own_keys_reach_the_request() -> None:
+    text = (
+        "services:\n  web:\n    image: x\n    hostname: front\n    domainname: example.test\n"
+        "    group_add: [audio, 1234]\n    cpu_shares: 512\n    cpuset: '0'\n"
+        "    mem_reservation: 32m\n    memswap_limit: -1\n    links: ['db:database', db]\n"
+        "    cpu_period: 100ms\n    cpu_quota: 25000\n    mem_swappiness: 0\n"
+        "  db:\n    image: y\n"
+    )
+    app = compose(text).app
+    plan = plan_lab(LabSpec(name="shop", hosts=1, app=app))
+    web = next(p for p in plan.hosts[0].procs if p.replica and p.replica.service == "web")
+    request = proc_request(plan, plan.hosts[0], web)
+    config = request["HostConfig"]
+    assert (request["Hostname"], request["Domainname"]) == ("front", "example.test")
+    assert config["GroupAdd"] == ["audio", "1234"]  # type: ignore[index]
+    assert (config["CpuShares"], config["CpusetCpus"]) == (512, "0")  # type: ignore[index]
+    assert (config["MemoryReservation"], config["MemorySwap"]) == (32 * 1024**2, -1)  # type: ignore[index]
+    assert (config["CpuPeriod"], config["CpuQuota"]) == (100_000, 25_000)  # type: ignore[index]
+    assert config["MemorySwappiness"] == 0  # type: ignore[index]
+    assert app.service("db").aliases == ("database",), "a link's alias names its service"
+
+
+def test_links_to_no_service_and_pulls_are_told() -> None:
+    with pytest.raises(PlanError, match="services.web.links\\[0\\]: dbb is not a service"):
+        compose("services:\n  web:\n    image: x\n    links: [dbb]\n  db:\n    image: y\n")
+    result = compose(
+        "services:\n  web:\n    image: x\n    pull_policy: always\n    external_links: [redis]\n"
+    )
+    assert result.warnings == (
+        "service web: pull_policy always not honoured (images come from this machine's "
+        "engine, never from a registry)",
+        "service web: external_links not honoured (nothing outside the lab is reachable from it)",
+    )
