@@ -525,16 +525,24 @@ class Lab:
 
     def ping_matrix(self) -> Matrix:
         """Every proc pings every other; `.assert_all()` fails naming what did not answer."""
+        from dockerlan.hostside.data import app_of
+        from dockerlan.hostside.protocol import APP_FILE
         from dockerlan.lab.matrix import ping_matrix
         from dockerlan.lab.status import require_lab
 
         engine = self._reader()
-        state = require_lab(engine, self.name, deep=False, current=True)
-        apart = set()
-        if state.spec is not None and state.spec.app is not None:
+        state = require_lab(engine, self.name, deep=False)
+        apart: set[tuple[str, str]] = set()
+        running = [h for h in state.hosts if h.state == "running"]
+        app_file = engine.read_file(running[0].container, APP_FILE) if running else None
+        app = app_of(app_file.decode()) if app_file else None
+        if app is not None and app.separated():
+            # Only then the lab as it is now (a read per host): which procs are apart.
             from dockerlan.plan.networks import separated_procs
 
-            apart = separated_procs(plan_lab(state.spec))
+            current = require_lab(engine, self.name, deep=False, current=True)
+            if current.spec is not None:
+                apart = separated_procs(plan_lab(current.spec))
         return ping_matrix(engine, state, apart)
 
     def ps(self) -> Listing:

@@ -89,7 +89,7 @@ def archive(copy: Copy) -> bytes:
 def _as_copied(member: tarfile.TarInfo, copy: Copy, base: str) -> tarfile.TarInfo | None:
     """Folders, files and links as the machine has them (by number: the host's users are
     not the machine's), the mode and owner a config or secret sets on its file; nothing
-    else, as the digest counts nothing else (plan/compose_mounts.py walk)."""
+    else, as the digest counts nothing else (plan/compose/mounts.py walk)."""
     if not (member.isdir() or member.isfile() or member.issym()):
         return None
     member.uname = member.gname = ""

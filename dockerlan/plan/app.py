@@ -1,6 +1,6 @@
 """An application placed over the hosts: services, their replicas, and where each runs.
 
-A compose file (plan/compose.py) is read into an `App`. Placing it is pure:
+A compose file (plan/compose/reader.py) is read into an `App`. Placing it is pure:
 each service's replicas go to the hosts its placement names (Swarm's
 `node.hostname == h1`, or `x-dockerlan: {hosts: [h1]}`), round-robin, or,
 where none is named, spread over all hosts from where the last service

@@ -32,7 +32,7 @@ checks a lab on 172.30.5.0/24. An internet address in a file without
 `internet:` (a snapshot older than that line) is refused with what to do.
 Procs' addresses are the LAN range's, the same on every machine, compared as
 written. A malformed file is refused in one line: the file, the line, the
-key's path (compose_schema's machinery, with the small schema below).
+key's path (compose/schema.py's machinery, with the small schema below).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from dockerlan.errors import DockerlanError, PlanError
-from dockerlan.plan.compose_schema import Document, validate
+from dockerlan.plan.compose.schema import Document, validate
 from dockerlan.plan.spec import parse_cidr
 
 _RULE = re.compile(r"^\s*(\S+)\s+(reaches|does not reach)\s+(\S+)\s*$")

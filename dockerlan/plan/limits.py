@@ -16,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from dockerlan.errors import PlanError
-from dockerlan.plan.compose_values import SIZE, SIZE_FACTOR
+from dockerlan.plan.compose.values import SIZE, SIZE_FACTOR
 from dockerlan.plan.layout import LabPlan
 
 FEWEST_BYTES = 6 * 1024**2

@@ -12,8 +12,8 @@ import pytest
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import HEALTHY, STARTED, App, Build, Service
 from dockerlan.plan.compose import ComposeApp, parse, read
-from dockerlan.plan.compose_schema import SCHEMA
-from dockerlan.plan.compose_values import duration_ns
+from dockerlan.plan.compose.schema import SCHEMA
+from dockerlan.plan.compose.values import duration_ns
 from dockerlan.plan.workload import Health, RunOptions, Workload
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docker-compose.example.yml"
@@ -534,7 +534,7 @@ def test_yaml_anchors_and_merges_are_read_as_compose_reads_them(folder: Path) ->
 
 
 def test_the_schema_ships_beside_the_module() -> None:
-    assert SCHEMA.is_file() and SCHEMA.parent.name == "plan"
+    assert SCHEMA.is_file() and SCHEMA.parent.name == "compose"
     assert (SCHEMA.parent / "compose-spec.NOTICE.md").is_file()
 
 

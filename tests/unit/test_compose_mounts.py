@@ -17,7 +17,7 @@ from dockerlan.errors import PlanError
 from dockerlan.hostside.data import proc_request
 from dockerlan.lab import copies
 from dockerlan.plan.compose import ComposeApp, parse
-from dockerlan.plan.compose_mounts import copy_of
+from dockerlan.plan.compose.mounts import copy_of
 from dockerlan.plan.layout import plan_lab
 from dockerlan.plan.mounts import ANONYMOUS, COPY, VOLUME, Mount, copy_path
 from dockerlan.plan.spec import LabSpec

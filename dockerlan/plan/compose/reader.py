@@ -13,10 +13,10 @@ the keys dockerlan honours made into the model:
     stdin_open, tmpfs, restart (or deploy.restart_policy), cap_add (up to
     what a host holds), cap_drop, sysctls, read_only, shm_size, init, ulimits,
     stop_signal, stop_grace_period, labels, mem_limit, cpus, pids_limit and
-    deploy.resources.limits, extra_hosts (plan/compose_process.py), networks
-    with aliases (plan/compose_networks.py),
-    volumes, configs and secrets (plan/compose_mounts.py), ports
-    (plan/compose_ports.py), and placement:
+    deploy.resources.limits, extra_hosts (plan/compose/process.py), networks
+    with aliases (plan/compose/networks.py),
+    volumes, configs and secrets (plan/compose/mounts.py), ports
+    (plan/compose/ports.py), and placement:
     deploy.placement.constraints such as `node.hostname == h1`, or
     `x-dockerlan: {hosts: [h0, h2]}`.
 
@@ -40,13 +40,13 @@ from typing import Any
 from dockerlan.errors import PlanError
 from dockerlan.plan.app import HEALTHY, SERVICE_NAME, STARTED, App, Build, Service
 from dockerlan.plan.capabilities import HOST_CAPABILITIES, capability
-from dockerlan.plan.compose_files import combined, finished
-from dockerlan.plan.compose_mounts import MountReader
-from dockerlan.plan.compose_networks import declared_networks, service_networks
-from dockerlan.plan.compose_ports import read_ports
-from dockerlan.plan.compose_process import process_options
-from dockerlan.plan.compose_schema import Document, Where, did_you_mean, validate
-from dockerlan.plan.compose_values import (
+from dockerlan.plan.compose.files import combined, finished
+from dockerlan.plan.compose.mounts import MountReader
+from dockerlan.plan.compose.networks import declared_networks, service_networks
+from dockerlan.plan.compose.ports import read_ports
+from dockerlan.plan.compose.process import process_options
+from dockerlan.plan.compose.schema import Document, Where, did_you_mean, validate
+from dockerlan.plan.compose.values import (
     Variables,
     as_bool,
     as_bytes,

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from dockerlan.errors import PlanError
-from dockerlan.plan.compose_schema import Document, Where, validate
-from dockerlan.plan.compose_values import Variables
+from dockerlan.plan.compose.schema import Document, Where, validate
+from dockerlan.plan.compose.values import Variables
 
 REPLACED = ("command", "entrypoint")
 AS_MAPPING = ("environment", "labels", "sysctls", "extra_hosts", "depends_on", "networks", "args")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dockerlan.errors import PlanError
-from dockerlan.plan.compose_values import Variables
+from dockerlan.plan.compose.values import Variables
 
 SCHEMA = Path(__file__).with_name("compose-spec.json")
 """The Compose Specification's schema, vendored (compose-spec.NOTICE.md)."""
@@ -56,7 +56,7 @@ class Document:
     """Key path -> (its key's node, or None in a list; its value's node)."""
     _flattened: set[int] = field(default_factory=set)
     paths: dict[Where, str] = field(default_factory=dict)
-    """Key path -> the file it came from, where files were merged (compose_files.py)."""
+    """Key path -> the file it came from, where files were merged (compose/files.py)."""
 
     @classmethod
     def load(cls, text: str, path: str, variables: Variables | None = None) -> Document:

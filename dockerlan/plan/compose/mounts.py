@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dockerlan.errors import PlanError
-from dockerlan.plan.compose_schema import Where
-from dockerlan.plan.compose_values import as_bool, as_bytes, as_whole
+from dockerlan.plan.compose.schema import Where
+from dockerlan.plan.compose.values import as_bool, as_bytes, as_whole
 from dockerlan.plan.mounts import ANONYMOUS, COPY, VOLUME, Copy, Mount
 
 COPY_LIMIT = 512 * 1024**2

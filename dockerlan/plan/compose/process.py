@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockerlan.labels import PREFIX
-from dockerlan.plan.compose_mounts import Reading
-from dockerlan.plan.compose_schema import Where
-from dockerlan.plan.compose_values import as_bytes, as_text, as_whole, duration_ns
+from dockerlan.plan.compose.mounts import Reading
+from dockerlan.plan.compose.schema import Where
+from dockerlan.plan.compose.values import as_bytes, as_text, as_whole, duration_ns
 from dockerlan.plan.workload import HOST_GATEWAY
 
 _SIGNAL = re.compile(r"^(SIG)?[A-Z0-9+-]+$|^\d+$")

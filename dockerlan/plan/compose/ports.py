@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockerlan.plan.compose_mounts import Reading
-from dockerlan.plan.compose_schema import Where
+from dockerlan.plan.compose.mounts import Reading
+from dockerlan.plan.compose.schema import Where
 from dockerlan.plan.ports import PROTOCOLS, Port
 
 MAX_PORTS = 100

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockerlan.plan.app import DEFAULT_NETWORK, SERVICE_NAME
-from dockerlan.plan.compose_mounts import Reading
-from dockerlan.plan.compose_schema import Where
+from dockerlan.plan.compose.mounts import Reading
+from dockerlan.plan.compose.schema import Where
 
 ADDRESSED = ("ipv4_address", "ipv6_address", "mac_address", "link_local_ips")
 """A service's keys on a network that ask for an address: the lab gives its own."""
