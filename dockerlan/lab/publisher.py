@@ -101,19 +101,6 @@ def ensure(engine: Engine, plan: LabPlan, snapshot: Snapshot) -> bool:
     return existing is not None or wanted is not None
 
 
-def published(engine: Engine, snapshot: Snapshot, plan: LabPlan) -> dict[MachinePort, int]:
-    """Each port of this machine the publisher holds, with the port the engine gave it."""
-    existing = of(snapshot)
-    if existing is None:
-        return {}
-    given = engine.published_ports(existing.id)
-    return {
-        p: given[(p.protocol, p.inside)]
-        for p in publishing.machine_ports(plan)
-        if (p.protocol, p.inside) in given
-    }
-
-
 @dataclass(frozen=True)
 class PublishedPort:
     """One published port as `status` shows it."""

@@ -25,7 +25,13 @@ from typing import Any
 from dockerlan.labels import PREFIX
 from dockerlan.plan.compose.mounts import Reading
 from dockerlan.plan.compose.schema import Where
-from dockerlan.plan.compose.values import as_bytes, as_text, as_whole, duration_ns
+from dockerlan.plan.compose.values import (
+    as_bytes,
+    as_text,
+    as_whole,
+    duration_ns,
+    split_pair,
+)
 from dockerlan.plan.workload import HOST_GATEWAY
 
 _SIGNAL = re.compile(r"^(SIG)?[A-Z0-9+-]+$|^\d+$")
@@ -85,7 +91,7 @@ def ulimits(
 
 
 def labels(reader: Reading, where: Where, value: Any) -> tuple[tuple[str, str], ...]:
-    items = value.items() if isinstance(value, dict) else (_pair(v) for v in value)
+    items = value.items() if isinstance(value, dict) else (split_pair(v) for v in value)
     found = {}
     for i, (name, given) in enumerate(items):
         if str(name).startswith(f"{PREFIX}."):
@@ -178,8 +184,3 @@ def _microseconds(value: object) -> int:
 def _swap(value: object) -> int:
     """-1 for no limit on swap, as compose has it; else a size."""
     return -1 if str(value).strip() == "-1" else as_bytes(value)
-
-
-def _pair(item: Any) -> tuple[str, str | None]:
-    name, equals, value = str(item).partition("=")
-    return name, value if equals else None

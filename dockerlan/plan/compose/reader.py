@@ -54,6 +54,7 @@ from dockerlan.plan.compose.values import (
     as_whole,
     duration_ns,
     env_file_lines,
+    split_pair,
 )
 from dockerlan.plan.spec import _ENV_NAME, validate_image
 from dockerlan.plan.workload import RESTART_POLICIES, Health, RunOptions, Workload
@@ -438,7 +439,7 @@ class _Reader:
         if isinstance(value, dict):
             items = [((*where, k), k, v) for k, v in value.items()]
         else:
-            items = [((*where, i), *_split_pair(item)) for i, item in enumerate(value)]
+            items = [((*where, i), *split_pair(item)) for i, item in enumerate(value)]
         found: dict[str, str] = {}
         for at, name, given in items:
             if names and not _ENV_NAME.fullmatch(name):
@@ -609,9 +610,3 @@ class _Reader:
                 )
             found.append((dep, condition))
         return tuple(found)
-
-
-def _split_pair(item: str) -> tuple[str, str | None]:
-    """NAME=VALUE -> (NAME, VALUE); a bare NAME -> (NAME, None)."""
-    name, equals, value = item.partition("=")
-    return name, value if equals else None

@@ -202,3 +202,9 @@ def as_bytes(value: object) -> int:
     if found is None:
         raise ValueError(f"{value!r} is not a size such as 64m, 1gb or a number of bytes")
     return int(float(found.group(1)) * SIZE_FACTOR[found.group(2).lower()])
+
+
+def split_pair(item: object) -> tuple[str, str | None]:
+    """NAME=VALUE -> (NAME, VALUE); a bare NAME -> (NAME, None)."""
+    name, equals, value = str(item).partition("=")
+    return name, value if equals else None
