@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOSTS ?= 3
 PROCS ?= 4
 
-.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse bench-checker bench-phases test-stock test-two-machines
+.PHONY: setup run test unit lint down clean bench bench-modes bench-cpu bench-restart bench-delivery bench-machines bench-reuse bench-checker bench-phases bench-web test-stock test-two-machines
 
 setup:
 	@scripts/setup.sh
@@ -46,6 +46,10 @@ bench-reuse: setup
 ## Where up and down spend their seconds: phases, each host step, engine calls (3x4, 16x16).
 bench-phases: setup
 	$(BIN)/python bench/phases.py
+
+## How often `dockerlan web` refreshes a lab, and the machine's CPU meanwhile (3x4, 8x8).
+bench-web: setup
+	$(BIN)/python bench/web.py
 
 ## The linearizability checker's speed: 1k and 10k operations, 5 and 20 clients (no engine).
 bench-checker: setup

@@ -523,15 +523,16 @@ class Lab:
             self._plan = plan_lab(state.spec)
         return state
 
-    def ping_matrix(self) -> Matrix:
-        """Every proc pings every other; `.assert_all()` fails naming what did not answer."""
+    def ping_matrix(self, state: LabState | None = None) -> Matrix:
+        """Every proc pings every other; `.assert_all()` fails naming what did not answer.
+        `state` is one just read (`status()`), to save reading the lab again."""
         from dockerlan.hostside.data import app_of
         from dockerlan.hostside.protocol import APP_FILE
         from dockerlan.lab.matrix import ping_matrix
         from dockerlan.lab.status import require_lab
 
         engine = self._reader()
-        state = require_lab(engine, self.name, deep=False)
+        state = state or require_lab(engine, self.name, deep=False)
         apart: set[tuple[str, str]] = set()
         running = [h for h in state.hosts if h.state == "running"]
         app_file = engine.read_file(running[0].container, APP_FILE) if running else None

@@ -37,6 +37,9 @@ install_packages() {
     command -v dash >/dev/null 2>&1 || missing="$missing dash"
     # A host's refusal to load a kernel module is checked with a small static C probe.
     command -v gcc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
+    # `dockerlan web` is tested in a real browser: Debian's chromium, driven through its chromedriver.
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
     # Where the kernel has AppArmor on, Docker loads its default profile for
     # every container and fails without the parser ("apparmor_parser":

@@ -131,6 +131,16 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def terminate_as_interrupt() -> None:
+    """SIGTERM (kill, a CI runner, a service manager) ends the verb as Ctrl-C does."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def exit_code(error: DockerlanError) -> int:
     """2 for input refused as such; 1 for every other failure, good input that the
     machine or the lab cannot take now (Refused) among them."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +18,7 @@ from dockerlan.cli.app import (
     err,
     lab_name,
     out,
+    terminate_as_interrupt,
     user_errors,
 )
 from dockerlan.cli.progress import Phases
@@ -185,7 +185,7 @@ def _bring_up(lab: Lab, phases: Phases, timings: bool, changes_size: bool) -> No
     name = lab.name
     for warning in lab.request.warnings:
         phases.warn(warning, "")
-    _terminate_as_interrupt()
+    terminate_as_interrupt()  # a terminated `up` cleans up as Ctrl-C does
     result = lab.up().result
     assert result is not None
     if phases.quiet:
@@ -222,15 +222,6 @@ def _lab_file(path: Path | None) -> Path | None:
         path = Path(labfile.DEFAULT_NAME)
         err.print(f"[dim]lab file: {path}[/]")
     return path
-
-
-def _terminate_as_interrupt() -> None:
-    """A terminated `up` cleans up like Ctrl-C does."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 @user_errors

@@ -60,6 +60,8 @@ class Matrix:
     """Hosts and procs that are not running, each with its state."""
     unreachable: tuple[str, ...] = ()
     """Machines of the lab that did not answer, with the hosts they hold (LabState)."""
+    states: tuple[tuple[str, str], ...] = ()
+    """Each proc's state as its host reported it in this sweep (or why it was not)."""
 
     @property
     def procs(self) -> list[str]:
@@ -174,6 +176,7 @@ def ping_matrix(
         tuple(pairs),
         tuple(down),
         state.unreachable,
+        tuple((p.name, p.state) for p in everyone),
     )
 
 
