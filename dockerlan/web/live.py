@@ -116,7 +116,10 @@ class Sampler:
                 continue
             started = time.monotonic()
             fresh, self._fresh = self._fresh, False
-            view = self.look(self.lab, fresh)
+            try:
+                view = self.look(self.lab, fresh)
+            except Exception as exc:  # an engine restarting, a bug: the page says so, and waits
+                view = absent(self.lab, f"dockerlan could not look: {type(exc).__name__}: {exc}")
             took = time.monotonic() - started
             view["gap"] = gap_after(took, view["present"])
             seen = changes(self.view, view)

@@ -137,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, exc.message)
         except DockerlanError as exc:
             self._error(HTTPStatus.CONFLICT, exc.message)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the page went
+        except Exception as exc:  # a bug of ours: one line, as the command line gives it
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, _internal(exc))
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
@@ -166,6 +170,9 @@ class _Handler(BaseHTTPRequestHandler):
             sampler.poke(f"{action}: failed: {exc.message}")
             bad = isinstance(exc, PlanError)
             return self._error(HTTPStatus.BAD_REQUEST if bad else HTTPStatus.CONFLICT, exc.message)
+        except Exception as exc:
+            sampler.poke(f"{action}: failed: {_internal(exc)}")
+            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, _internal(exc))
         sampler.poke(did)
         self._json({"did": did})
 
@@ -212,14 +219,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         sampler.listen()
-        rounds, told = 0, int(query.get("after", "0") or 0)
+        # A browser that reconnects says which events it has (their ids): none twice.
+        last = self.headers.get("Last-Event-ID", "")
+        rounds, told = 0, int(last) if last.isdigit() else 0
         try:
             while not self.shared.stopping.is_set():
                 seen, view, events = sampler.wait(rounds, told, HEARTBEAT)
                 chunks = []
                 if events:
                     told = events[-1].number
-                    chunks.append(_event("events", [e.to_json() for e in events]))
+                    chunks.append(_event("events", [e.to_json() for e in events], told))
                 if seen > rounds and view is not None:
                     rounds = seen
                     chunks.append(_event("view", view))
@@ -269,8 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
 
 
-def _event(name: str, data: object) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+def _event(name: str, data: object, number: int | None = None) -> bytes:
+    tag = f"id: {number}\n" if number is not None else ""
+    return f"event: {name}\n{tag}data: {json.dumps(data)}\n\n".encode()
+
+
+def _internal(exc: Exception) -> str:
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _number(text: str, what: str, most: int) -> int:

@@ -364,7 +364,19 @@ def test_the_stream_tells_each_round_and_the_log(served: tuple[int, Web]) -> Non
             received += chunk
     assert b"text/event-stream" in received
     assert b'"present": false' in received and b"no lab" in received
+    assert b"event: events\nid: 1\n" in received, "events carry their number"
     assert web.samplers["a"].rounds >= 1
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"GET /api/stream?lab=a&token={TOKEN} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nLast-Event-ID: 1\r\n\r\n".encode()
+        )
+        again = b""
+        while b"event: view" not in again:
+            chunk = sock.recv(65536)
+            assert chunk, again
+            again += chunk
+    assert b"event: events" not in again, "a page that reconnects is not told event 1 twice"
 
 
 # ---- the command -----------------------------------------------------------------------
@@ -417,3 +429,24 @@ def test_the_server_stops_at_ctrl_c_or_sigterm_and_says_where_it_was(
     assert line.startswith("dockerlan web: http://127.0.0.1:") and "token=" in line, line
     serving.send_signal(stop)
     assert serving.wait(timeout=20) == 0
+
+
+def test_a_round_that_fails_is_told_and_the_next_one_still_comes() -> None:
+    calls: list[bool] = []
+
+    def look(name: str, fresh: bool) -> dict[str, Any]:
+        calls.append(fresh)
+        if len(calls) == 1:
+            raise ConnectionError("the engine restarts")
+        return absent(name, "no lab")
+
+    sampler = Sampler("lab", look)
+    sampler.listen()
+    rounds, view, _ = sampler.wait(0, 0, 5)
+    assert (
+        view is not None and "could not look: ConnectionError: the engine restarts" in view["why"]
+    )
+    sampler.poke()
+    rounds, view, _ = sampler.wait(rounds, 10**9, 5)
+    assert rounds == 2 and view is not None and view["why"] == "no lab", "the sampler lives on"
+    sampler.stop()
