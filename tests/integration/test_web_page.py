@@ -58,6 +58,14 @@ class Served:
         connection.close()
         return found
 
+    def ask_text(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        connection.request(method, path, headers=headers)
+        answer = connection.getresponse()
+        found = answer.status, answer.read().decode()
+        connection.close()
+        return found
+
 
 @pytest.fixture(scope="module")
 def served(web_lab: str) -> Iterator[Served]:
@@ -244,6 +252,29 @@ def test_a_change_without_the_token_from_another_site_or_by_another_name_is_refu
     assert lab.exec("p0", *ping).exit_code == 0, "and cleared, p2 answers again"
     bad = served.ask("POST", path, {**json_type, **token}, {"verb": "stop", "target": "h9"})
     assert bad[0] == 400 and "h9" in bad[1]["error"], "a bad name is one line"
+
+
+def test_without_a_name_it_serves_every_lab(web_lab: str) -> None:
+    process = subprocess.Popen(
+        [CLI, "web", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        served = Served(process, process.stdout.readline().strip().split(": ", 1)[1])
+        token = {"X-Dockerlan-Token": served.token}
+        status, found = served.ask("GET", "/api/labs", token)
+        assert status == 200 and found["only"] is None
+        assert web_lab in found["labs"], found
+        status, svg = served.ask_text("GET", f"/api/drawing?lab={web_lab}", token)
+        assert status == 200 and 'id="h2"' in svg, "its drawing"
+        missing = served.ask("GET", "/api/drawing?lab=dlt-no-such-lab", token)
+        assert missing[0] == 409 and "no lab named 'dlt-no-such-lab'" in missing[1]["error"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
 
 
 # ---- the page in the browser -----------------------------------------------------------

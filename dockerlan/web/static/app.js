@@ -62,6 +62,19 @@ async function loadLabs() {
   if (!lab) lab = found.only || names[0];
   select.value = lab;
   watch(lab);
+  if (!found.only) setInterval(refreshLabs, 5000);
+}
+
+async function refreshLabs() {
+  // Labs made or removed while the page is open join or leave the list.
+  const answer = await fetch("/api/labs", { headers }).catch(() => null);
+  if (!answer || !answer.ok) return;
+  const names = (await answer.json()).labs;
+  if (!names.includes(lab)) names.push(lab);
+  const select = $("lab");
+  if ([...select.options].map((o) => o.value).join() === names.join()) return;
+  select.replaceChildren(...names.map((n) => el("option", { value: n, text: n })));
+  select.value = lab;
 }
 
 function watch(name) {
@@ -169,7 +182,7 @@ function renderMatrix(matrix) {
     const table = el("table", { id: "matrix-table" });
     const top = el("tr", {}, el("th"));
     for (const [host, procs] of matrix.hosts) {
-      top.append(el("th", { class: "host", colspan: procs.length, text: dense ? "" : host, title: host }));
+      top.append(el("th", { class: "host", colspan: procs.length, text: host, title: host }));
     }
     const names = el("tr", {}, el("th"));
     for (const dst of matrix.procs) names.append(el("th", { text: dense ? "" : dst, title: dst }));
