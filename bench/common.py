@@ -35,6 +35,13 @@ def timed(*args: str, check: bool = True) -> tuple[float, subprocess.CompletedPr
     return time.monotonic() - start, run
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core since boot, from /proc/stat: busy is
+    all but idle and iowait."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import CLI, dl, markdown, median, save
+from common import CLI, cpu_ticks, dl, markdown, median, save
 
 LAB = "bench-cpu"
 BARE = Path(__file__).with_name("bare_dind.sh")
@@ -31,8 +31,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 def busy_seconds() -> float:
     """CPU time the whole machine has spent outside idle and iowait."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / TICK
+    return cpu_ticks()[0] / TICK
 
 
 def by_process() -> dict[int, tuple[str, float]]:

@@ -26,24 +26,20 @@ import socket
 import subprocess
 import time
 
-from common import CLI, dl, markdown, median, save
+from common import CLI, cpu_ticks, dl, markdown, median, save
 
 LAB = "bench-web"
 
 
-def cpu_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot."""
-    with open("/proc/stat") as stat:
-        fields = [int(x) for x in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of every core's time spent busy between two readings of cpu_ticks."""
+    return (after[0] - before[0]) / max(1, after[1] - before[1])
 
 
 def busy_over(seconds: float) -> float:
     before = cpu_ticks()
     time.sleep(seconds)
-    after = cpu_ticks()
-    return (after[0] - before[0]) / max(1, after[1] - before[1])
+    return busy_share(before, cpu_ticks())
 
 
 def watch(seconds: float) -> tuple[list[dict[str, float]], float]:
@@ -82,9 +78,9 @@ def watch(seconds: float) -> tuple[list[dict[str, float]], float]:
                     deadline = time.monotonic() + seconds
                     continue
                 views.append({"took": data["took"], "gap": data["gap"], "at": time.monotonic()})
-        after = cpu_ticks()
+        watched = busy_share(before, cpu_ticks())
         sock.close()
-        return views, (after[0] - before[0]) / max(1, after[1] - before[1])
+        return views, watched
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -70,7 +71,7 @@ def web(
         why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc.strerror}"
         raise PlanError(f"{bind} port {port} {why}", hint="--port another, or 0") from None
     port = server.server_address[1]
-    shared.guard = Guard(token, port, frozenset(names))
+    shared.guard = replace(shared.guard, port=port)  # the one --port 0 found
     here = "127.0.0.1" if address.is_unspecified or address.is_loopback else str(address)
     if ":" in here:
         here = f"[{here}]"

@@ -93,8 +93,10 @@ def _faults(
 ) -> list[str]:
     found = []
     for kind, items in after.items():
+        if kind in ("stopped", "paused"):
+            continue  # told by the states
         old = {f["text"] for f in before.get(kind, [])}
         new = {f["text"] for f in items}
-        found += [f"+ {text}" for text in sorted(new - old) if kind not in ("stopped", "paused")]
-        found += [f"− {text}" for text in sorted(old - new) if kind not in ("stopped", "paused")]
+        found += [f"+ {text}" for text in sorted(new - old)]
+        found += [f"− {text}" for text in sorted(old - new)]
     return found

@@ -23,7 +23,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from dockerlan.errors import DockerlanError, PlanError
 from dockerlan.plan.spec import is_lab_name
@@ -113,8 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- the two methods ------------------------------------------------------------
 
     def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        url, query = self._url()
         if not self._allowed("GET", url.path, query.get("token")):
             return
         if url.path in STATIC:
@@ -133,18 +132,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.NOT_FOUND, f"no such page: {url.path}")
         try:
             route(query)
-        except PlanError as exc:
-            self._error(HTTPStatus.BAD_REQUEST, exc.message)
-        except DockerlanError as exc:
-            self._error(HTTPStatus.CONFLICT, exc.message)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the page went
-        except Exception as exc:  # a bug of ours: one line, as the command line gives it
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, _internal(exc))
+        except Exception as exc:
+            self._error(*_failure(exc))
 
     def do_POST(self) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        url, query = self._url()
         if not self._allowed("POST", url.path, None):
             return
         if url.path != "/api/action":
@@ -166,13 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
         sampler = self.shared.sampler(lab)
         try:
             did = actions.perform(Lab(lab), action)
-        except DockerlanError as exc:
-            sampler.poke(f"{action}: failed: {exc.message}")
-            bad = isinstance(exc, PlanError)
-            return self._error(HTTPStatus.BAD_REQUEST if bad else HTTPStatus.CONFLICT, exc.message)
         except Exception as exc:
-            sampler.poke(f"{action}: failed: {_internal(exc)}")
-            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, _internal(exc))
+            status, why = _failure(exc)
+            sampler.poke(f"{action}: failed: {why}")
+            return self._error(status, why)
         sampler.poke(did)
         self._json({"did": did})
 
@@ -241,6 +232,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- helpers --------------------------------------------------------------------
 
+    def _url(self) -> tuple[SplitResult, dict[str, str]]:
+        """The request's address, and its query's values (the last of each name)."""
+        url = urlsplit(self.path)
+        return url, {k: v[-1] for k, v in parse_qs(url.query).items()}
+
     def _lab(self, query: dict[str, str]) -> str:
         lab = query.get("lab", "") or self.shared.only or ""
         if not is_lab_name(lab):
@@ -283,8 +279,14 @@ def _event(name: str, data: object, number: int | None = None) -> bytes:
     return f"event: {name}\n{tag}data: {json.dumps(data)}\n\n".encode()
 
 
-def _internal(exc: Exception) -> str:
-    return f"internal error: {type(exc).__name__}: {exc}"
+def _failure(exc: Exception) -> tuple[HTTPStatus, str]:
+    """A failure as its answer: bad input 400, a lab that cannot do it now 409, and a
+    bug of ours 500, each one line, as the command line gives it."""
+    if isinstance(exc, PlanError):
+        return HTTPStatus.BAD_REQUEST, exc.message
+    if isinstance(exc, DockerlanError):
+        return HTTPStatus.CONFLICT, exc.message
+    return HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _number(text: str, what: str, most: int) -> int:

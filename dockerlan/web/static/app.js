@@ -150,15 +150,13 @@ function colourDrawing() {
   if (!view || !view.present) return;
   const svg = $("drawing").querySelector("svg");
   if (!svg) return;
+  // A host that is not running reports no procs: its planned ones (the matrix's) take its state.
+  const planned = new Map(view.matrix ? view.matrix.hosts : []);
   for (const host of view.hosts) {
     paint(svg, host.name, host.state, sides.get(host.name));
     for (const proc of host.procs) paint(svg, proc.name, proc.state);
     if (host.state !== "running") {
-      for (const g of svg.querySelectorAll("g.proc")) {
-        if (g.querySelector("title")?.textContent.endsWith(` on ${host.name}`)) {
-          paint(svg, g.id, host.state);
-        }
-      }
+      for (const proc of planned.get(host.name) || []) paint(svg, proc, host.state);
     }
   }
 }
