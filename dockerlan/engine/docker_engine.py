@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tarfile
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from ipaddress import IPv4Address, IPv4Network
@@ -39,6 +40,11 @@ from dockerlan.hostside.protocol import IMAGES_DIR
 
 CLIENT_TIMEOUT = 120
 """Seconds an API call, or a stream with nothing new, may take before it fails."""
+
+
+BUSY_ROOT = "failed to remove root filesystem"
+BUSY_ROOT_PAUSES = (0.2, 0.5, 1.0, 2.0)
+"""Seconds between the attempts to remove a container whose root filesystem is busy."""
 
 
 class DockerEngine:
@@ -383,8 +389,18 @@ class DockerEngine:
             self.api.unpause(container_id)
 
     def remove_container(self, container_id: str) -> None:
+        """Removed, or already gone. A container killed while a `docker exec` still runs
+        in it (a page's sweep during `down`) can keep its root filesystem busy for a
+        moment: the engine's "failed to remove root filesystem" is asked again."""
         with _refusals(f"remove container {container_id[:12]}"), _gone_is_fine():
-            self.api.remove_container(container_id, force=True, v=True)
+            for pause in (*BUSY_ROOT_PAUSES, None):
+                try:
+                    self.api.remove_container(container_id, force=True, v=True)
+                    return
+                except docker.errors.APIError as exc:
+                    if pause is None or BUSY_ROOT not in str(exc.explanation or exc):
+                        raise
+                time.sleep(pause)
 
     def remove_network(self, network_id: str) -> None:
         with _refusals(f"remove network {network_id[:12]}"), _gone_is_fine():
